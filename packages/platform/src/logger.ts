@@ -1,0 +1,70 @@
+import winston from 'winston';
+
+import { redactEntry, redactText } from './redact';
+
+export type Logger = winston.Logger;
+
+export interface LoggerOptions {
+  /** Service name, written on every line as `service`. */
+  service: string;
+  level: string;
+  format: 'json' | 'pretty';
+  /** Where lines go; standard output when absent. Tests pass a stream to read them back. */
+  stream?: NodeJS.WritableStream;
+}
+
+/**
+ * Removes secrets and e-mail addresses from every record, message included.
+ * Winston keeps its own bookkeeping under symbol keys, which `Object.keys`
+ * skips, so those survive untouched.
+ */
+const redactFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key === 'level') {
+      continue;
+    }
+    const value = info[key];
+    info[key] =
+      typeof value === 'string' && (key === 'message' || key === 'stack') ? redactText(value) : redactEntry(key, value);
+  }
+  return info;
+});
+
+const prettyFormat = winston.format.printf((info) => {
+  const { timestamp, level, message, service, module, stack, ...fields } = info;
+  const scope = module === undefined ? String(service) : `${String(service)}/${String(module)}`;
+  const extra = Object.keys(fields).length === 0 ? '' : ` ${JSON.stringify(fields)}`;
+  const trace = stack === undefined ? '' : `\n${String(stack)}`;
+  return `${String(timestamp)} ${level} [${scope}] ${String(message)}${extra}${trace}`;
+});
+
+/**
+ * Creates the root logger of a service. Modules take a child with
+ * `logger.child({ module: 'name' })`; ids go in fields, never in the message.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const output =
+    options.format === 'json' ? winston.format.json() : winston.format.combine(winston.format.colorize(), prettyFormat);
+
+  const transport =
+    options.stream === undefined
+      ? new winston.transports.Console()
+      : new winston.transports.Stream({ stream: options.stream });
+
+  return winston.createLogger({
+    level: options.level,
+    defaultMeta: { service: options.service },
+    format: winston.format.combine(
+      winston.format.errors({ stack: true }),
+      redactFormat(),
+      winston.format.timestamp(),
+      output,
+    ),
+    transports: [transport],
+  });
+}
+
+/** Logger that writes nothing, for code paths and tests that need one but do not read it. */
+export function createSilentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
