@@ -1,3 +1,4 @@
+export * from './cache-aside';
 export * from './config';
 export * from './errors';
 export * from './job-data';
