@@ -68,3 +68,15 @@ export function createLogger(options: LoggerOptions): Logger {
 export function createSilentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }
+
+/**
+ * Creates a service's root logger from its configuration: `LOG_LEVEL`, and
+ * `LOG_FORMAT` or, when unset, JSON in production and readable lines elsewhere.
+ */
+export function createServiceLogger(
+  service: string,
+  config: { LOG_LEVEL: string; LOG_FORMAT?: 'json' | 'pretty' | undefined; NODE_ENV: string },
+): Logger {
+  const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'production' ? 'json' : 'pretty');
+  return createLogger({ service, level: config.LOG_LEVEL, format });
+}
