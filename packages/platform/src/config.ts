@@ -30,6 +30,18 @@ export type CommonConfig = z.output<z.ZodObject<typeof commonConfigShape>>;
 /** Configuration of a service: the common variables plus the service's own. */
 export type ServiceConfig<Shape extends z.ZodRawShape> = CommonConfig & z.output<z.ZodObject<Shape>>;
 
+/**
+ * Development values of secrets. The local stack and docker-compose.yml
+ * fill them in when unset so the system runs with no configuration; with
+ * `NODE_ENV=production`, `loadConfig` rejects any variable that still has
+ * one of them.
+ */
+export const developmentSecrets: Readonly<Record<string, string>> = {
+  API_KEYS: 'dev-api-key',
+  BULL_BOARD_PASSWORD: 'dev-board-password',
+  REALTIME_TOKENS: 'dev-realtime-token',
+};
+
 /** Raised when the environment does not satisfy the schema; lists every offending variable. */
 export class ConfigError extends Error {
   readonly variables: string[];
@@ -66,11 +78,22 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   const schema = z.object({ ...commonConfigShape, ...serviceShape });
   const input = emptyToUndefined(env, Object.keys(schema.shape));
   const result = schema.safeParse(input);
+  const byVariable = new Map<string, string[]>();
+
   if (result.success) {
-    return result.data as ServiceConfig<Shape>;
+    if ((result.data as CommonConfig).NODE_ENV === 'production') {
+      for (const [variable, value] of Object.entries(developmentSecrets)) {
+        if (input[variable] !== undefined && input[variable] === value) {
+          byVariable.set(variable, ['still has its development default; set a real secret in production']);
+        }
+      }
+    }
+    if (byVariable.size === 0) {
+      return result.data as ServiceConfig<Shape>;
+    }
+    throw configError(byVariable);
   }
 
-  const byVariable = new Map<string, string[]>();
   for (const issue of result.error.issues) {
     const variable = String(issue.path[0] ?? '(root)');
     const reasons = byVariable.get(variable) ?? [];
@@ -78,9 +101,13 @@ export function loadConfig<Shape extends z.ZodRawShape>(
     byVariable.set(variable, reasons);
   }
 
+  throw configError(byVariable);
+}
+
+function configError(byVariable: Map<string, string[]>): ConfigError {
   const lines = [...byVariable].map(([variable, reasons]) => `  ${variable}: ${reasons.join('; ')}`);
   const count = byVariable.size;
-  throw new ConfigError(
+  return new ConfigError(
     `Invalid configuration, ${count} variable${count === 1 ? '' : 's'} to fix:\n${lines.join('\n')}`,
     [...byVariable.keys()],
   );

@@ -88,6 +88,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('rejects development secrets in production', () => {
+    const shape = { API_KEYS: z.string(), BULL_BOARD_PASSWORD: z.string() };
+    const env = { NODE_ENV: 'production', API_KEYS: 'dev-api-key', BULL_BOARD_PASSWORD: 'dev-board-password' };
+
+    expect(() => loadConfig(shape, { env })).toThrow(
+      'Invalid configuration, 2 variables to fix:\n' +
+        '  API_KEYS: still has its development default; set a real secret in production\n' +
+        '  BULL_BOARD_PASSWORD: still has its development default; set a real secret in production',
+    );
+  });
+
+  it('accepts development secrets outside production', () => {
+    const config = loadConfig({ API_KEYS: z.string() }, { env: { NODE_ENV: 'development', API_KEYS: 'dev-api-key' } });
+
+    expect(config.API_KEYS).toBe('dev-api-key');
+  });
+
   it('treats an empty string as unset', () => {
     const config = loadConfig(serviceShape, { env: { SMTP_PASSWORD: 'long-enough-secret', LOG_LEVEL: '' } });
 

@@ -1,17 +1,15 @@
-import { portSchema, redisUrlSchema } from '@backbone/platform';
+import { developmentSecrets, portSchema, redisUrlSchema } from '@backbone/platform';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 
 /**
- * Secrets that the local stack fills in when they are unset, so the system
- * runs with no configuration at all. They are printed at start; every
- * service refuses them when NODE_ENV is production.
+ * Credentials that the local stack fills in when they are unset, so the
+ * system runs with no configuration at all; they are printed at start.
  */
-export const developmentSecrets = {
-  API_KEYS: 'dev-api-key',
+export const developmentCredentials: Readonly<Record<string, string>> = {
+  ...developmentSecrets,
   BULL_BOARD_USERNAME: 'admin',
-  BULL_BOARD_PASSWORD: 'dev-board-password',
-} as const;
+};
 
 const localStackShape = {
   /** When set, the stack uses this Redis and starts none of its own. */

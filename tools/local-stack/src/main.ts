@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 import concurrently from 'concurrently';
 
-import { developmentSecrets, loadLocalStackConfig } from './config';
+import { developmentCredentials, loadLocalStackConfig } from './config';
 import { MailCatcher } from './mail-catcher';
 import { LocalRedis } from './redis-process';
 import { findServices } from './services';
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   const mail = new MailCatcher(join(dataDir, 'mail'));
   await mail.start(config.MAIL_SMTP_PORT, config.MAIL_WEB_PORT);
 
-  const defaulted = Object.entries(developmentSecrets).filter(([name]) => !process.env[name]);
+  const defaulted = Object.entries(developmentCredentials).filter(([name]) => !process.env[name]);
   const secrets = Object.fromEntries(defaulted);
   const sharedEnv = {
     ...process.env,
