@@ -1,0 +1,9 @@
+import { type CacheNamespace, cacheNamespaces } from '@backbone/contracts';
+
+/**
+ * Namespaces whose generations the invalidator bumps after a gap. Every
+ * namespace in the contracts is named by some cache rule, so the invalidator
+ * owns them all; a test checks that the rules name no other namespace and
+ * leave none out.
+ */
+export const ownedNamespaces: readonly CacheNamespace[] = cacheNamespaces;
