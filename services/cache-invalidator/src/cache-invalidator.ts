@@ -53,7 +53,7 @@ export interface CacheInvalidatorHandle {
  * every channel of the contracts, and a second connection deletes the stale
  * entries and bumps generations. Resolves once the first subscription is
  * live and the owned generations have been bumped after it; while Redis is
- * unreachable it keeps waiting, and `/healthz` already answers.
+ * unreachable it keeps waiting, and `/healthz` already responds.
  */
 export async function startCacheInvalidator(
   config: CacheInvalidatorConfig,

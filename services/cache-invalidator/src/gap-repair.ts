@@ -22,7 +22,7 @@ export interface GapRepairOptions {
  * Why the bump comes after the subscription is live: a writer changes the
  * store before it publishes the event. Let the subscription become live at
  * time S. An event that was missed was published before S, so its change was
- * stored before S too. The bump runs after S, so a read that sees the new
+ * stored before S too. The bump runs after S, so a read that gets the new
  * generation loads from the store after that change and caches fresh data,
  * while anything cached earlier sits under an older generation and is never
  * read again. Every event published after S is delivered. Bumping before
@@ -53,7 +53,7 @@ export class GapRepair {
     });
   }
 
-  /** Whether the subscription is live and the generations were bumped after it became live. */
+  /** Returns whether the subscription is live and the generations were bumped after it became live. */
   isRepaired(): boolean {
     return this.subscriber.isSubscribed() && this.subscription > 0 && this.repairedSubscription === this.subscription;
   }

@@ -1,14 +1,11 @@
 import { counter, histogram, latencyBucketsSeconds, type Registry } from '@backbone/platform';
 
 /*
- * Metrics of the cache-invalidator. Messages received per channel and
- * malformed messages are counted by the platform's EventSubscriber as
- * `events_received_total` and `events_malformed_total`; the ones below add
- * what the invalidator itself does.
+ * Metrics of the cache-invalidator. The platform's EventSubscriber counts
+ * messages received per channel as `events_received_total` and malformed
+ * ones as `events_malformed_total`. The metrics below count what the
+ * invalidator itself does.
  */
-
-/** Why the generations of some namespaces were bumped. */
-export type BumpReason = 'resubscribed' | 'invalidation_failed';
 
 export function createInvalidatorMetrics(registry: Registry) {
   return {
@@ -19,7 +16,7 @@ export function createInvalidatorMetrics(registry: Registry) {
     }),
     generationBumps: counter(registry, {
       name: 'cache_generation_bumps_total',
-      help: 'Generation bumps of a cache namespace, by namespace and reason.',
+      help: 'Generation bumps of a cache namespace, by namespace and reason (resubscribed or invalidation_failed).',
       labelNames: ['namespace', 'reason'] as const,
     }),
     // NOTE: the delay is the local clock minus the event's `timestamp`, which

@@ -26,7 +26,7 @@ export interface LogRecord {
   [field: string]: unknown;
 }
 
-/** A JSON logger whose records the test can read back. */
+/** Creates a JSON logger whose records the test can read back. */
 export function captureLogger(): { logger: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
   const stream = new PassThrough();
@@ -108,13 +108,13 @@ export function readThrough<T>(cache: CacheAside, ref: CacheEntryRef, loaded: T)
   return cache.get(ref, async () => loaded);
 }
 
-/** Whether `ref` has an entry under its namespace's current generation. */
+/** Checks whether `ref` has an entry under its namespace's current generation. */
 export async function isCached(redis: Redis, ref: CacheEntryRef): Promise<boolean> {
   const generation = (await redis.get(cacheGenerationKey(ref.namespace))) ?? '0';
   return (await redis.exists(cacheEntryKey(ref.namespace, Number(generation), ref.id))) === 1;
 }
 
-/** A CacheAside on `redis` with the TTL the api might use. */
+/** Creates a CacheAside on `redis` with a TTL such as the api might use. */
 export function apiCache(redis: Redis): CacheAside {
   return new CacheAside(redis, { ttlSeconds: 300 });
 }

@@ -17,7 +17,7 @@ export function channelFamilyPatterns(names: readonly string[] = channelNames): 
  * Reports messages on channels that the contracts do not declare but that
  * belong to one of their families, such as `map:deleted` sent by a publisher
  * built from newer contracts. SUBSCRIBE alone never delivers those, so this
- * watcher adds a pattern subscription on the subscriber connection; each such
+ * watcher adds a pattern subscription on the subscriber connection. Each such
  * message is logged, counted as malformed with reason `unknown_channel`, and
  * skipped.
  *
