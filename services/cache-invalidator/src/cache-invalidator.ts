@@ -52,7 +52,7 @@ export interface CacheInvalidatorHandle {
  * Starts the cache-invalidator: a dedicated subscriber connection receives
  * every channel of the contracts, and a second connection deletes the stale
  * entries and bumps generations. Resolves once the first subscription is
- * live and the owned generations have been bumped after it; while Redis is
+ * live and the owned generations have been bumped after it. While Redis is
  * unreachable it keeps waiting, and `/healthz` already responds.
  */
 export async function startCacheInvalidator(

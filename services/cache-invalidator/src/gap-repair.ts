@@ -36,7 +36,8 @@ export class GapRepair {
   private repairedSubscription = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly events = new EventEmitter<{ repaired: [] }>();
+  /** Emits `change` when a bump succeeded or the repair stopped, to wake `whenRepaired()`. */
+  private readonly events = new EventEmitter<{ change: [] }>();
   private readonly logger: Logger;
 
   constructor(
@@ -58,16 +59,20 @@ export class GapRepair {
     return this.subscriber.isSubscribed() && this.subscription > 0 && this.repairedSubscription === this.subscription;
   }
 
-  /** Resolves once `isRepaired()` holds. */
+  /** Resolves once `isRepaired()` holds. Rejects when `stop()` is called first. */
   async whenRepaired(): Promise<void> {
     while (!this.isRepaired()) {
-      await new Promise<void>((resolve) => this.events.once('repaired', resolve));
+      if (this.stopped) {
+        throw new Error('The cache-invalidator stopped before its subscription was ready');
+      }
+      await new Promise<void>((resolve) => this.events.once('change', resolve));
     }
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.events.emit('change');
   }
 
   private async bump(subscription: number): Promise<void> {
@@ -93,7 +98,7 @@ export class GapRepair {
     if (subscription === this.subscription) {
       this.repairedSubscription = subscription;
       this.logger.info('Cache generations bumped after subscribing', { namespaces });
-      this.events.emit('repaired');
+      this.events.emit('change');
     }
   }
 }

@@ -9,7 +9,7 @@ import {
   staleEntries,
 } from '@backbone/contracts';
 import { type MapImage, MapStore } from '@backbone/game-store';
-import { type CacheAside, createRedisConnection, EventPublisher } from '@backbone/platform';
+import { type CacheAside, createRedisConnection, EventPublisher, Lifecycle } from '@backbone/platform';
 import { findFreePort, RedisTestServer } from '@backbone/redis-harness';
 import type { Redis } from 'ioredis';
 
@@ -203,6 +203,45 @@ describe('cache-invalidator gaps', () => {
     });
     const afterEvent = await cache.get(maps(map.id), load);
     expect(afterEvent).toMatchObject({ hit: false, value: { image: { sourceKey: image.sourceKey } } });
+  });
+
+  it('waits for Redis at start', async () => {
+    const opsPort = await findFreePort();
+    const base = `http://127.0.0.1:${opsPort}`;
+    await server.stop();
+
+    const starting = startCacheInvalidator(testConfig(server, { OPS_PORT: String(opsPort) }), {
+      logger: captureLogger().logger,
+    });
+    const health = await eventually(() => fetch(`${base}/healthz`).catch(() => undefined));
+    const readyWhileDown = await fetch(`${base}/readyz`);
+    await server.restart();
+    running.push(await starting);
+    const readyAfter = await fetch(`${base}/readyz`);
+
+    expect(health.status).toBe(200);
+    expect(readyWhileDown.status).toBe(503);
+    expect(readyAfter.status).toBe(200);
+  });
+
+  it('start rejects when stopped before Redis comes back', async () => {
+    const opsPort = await findFreePort();
+    const lifecycle = new Lifecycle({ logger: captureLogger().logger, shutdownTimeoutMs: 5_000 });
+    await server.stop();
+
+    const outcome = startCacheInvalidator(testConfig(server, { OPS_PORT: String(opsPort) }), {
+      logger: captureLogger().logger,
+      lifecycle,
+    }).then(
+      () => 'started',
+      (error: Error) => error.message,
+    );
+    await eventually(() => fetch(`http://127.0.0.1:${opsPort}/healthz`).catch(() => undefined));
+    const stopped = await lifecycle.stop('test');
+    await server.restart();
+
+    await expect(outcome).resolves.toBe('Connection is closed.');
+    expect(stopped).toBe(true);
   });
 
   it('retries a failed bump and reports ready only after it', async () => {
