@@ -19,7 +19,7 @@ describe('cache-invalidator ops endpoints', () => {
     await server.cleanup();
   });
 
-  it('healthz answers ok', async () => {
+  it('healthz returns ok', async () => {
     const response = await fetch(`${base}/healthz`);
 
     expect(response.status).toBe(200);
