@@ -89,13 +89,18 @@ export class CacheAside {
 
   /**
    * Moves each namespace to a new generation, so every entry written before
-   * becomes unreachable at once; old entries expire by their TTL.
+   * becomes unreachable at once; old entries expire by their TTL. Throws the
+   * first error that Redis returned for any of the increments.
    */
   async bumpGenerations(namespaces: readonly CacheNamespace[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const namespace of namespaces) {
       pipeline.incr(cacheGenerationKey(namespace));
     }
-    await pipeline.exec();
+    const replies = (await pipeline.exec()) ?? [];
+    const failure = replies.find(([error]) => error !== null)?.[0];
+    if (failure) {
+      throw failure;
+    }
   }
 }

@@ -62,4 +62,12 @@ describe('CacheAside', () => {
     expect(reread).toEqual({ value: { status: 'completed' }, hit: false });
     await expect(redis.get('cache:tournaments:generation')).resolves.toBe('1');
   });
+
+  it('bumpGenerations throws when Redis rejects an increment', async () => {
+    await redis.set('cache:tournaments:generation', 'not a number');
+
+    const bump = cache.bumpGenerations([CacheNamespaces.maps, CacheNamespaces.tournaments]);
+
+    await expect(bump).rejects.toThrow('not an integer');
+  });
 });
