@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   await mail.stop();
   await redis?.stop();
   process.stdout.write(
-    `Local stack stopped${redis === undefined ? '' : '; Redis data kept in ' + join(dataDir, 'redis')}.\n`,
+    `Local stack stopped${redis === undefined ? '' : `; Redis data kept in ${join(dataDir, 'redis')}`}.\n`,
   );
   return exitCode;
 }
