@@ -93,6 +93,15 @@ export class JobProducer {
   }
 
   /**
+   * Validates one job exactly as `add` does, without sending anything. Lets
+   * a caller reject bad input before it writes related state, such as an
+   * idempotency record. Throws `ValidationError` naming every invalid field.
+   */
+  validate(queue: QueueName, name: string, data: unknown, options: EnqueueOptions = {}): void {
+    this.prepare(queue, [{ name, data, options }], []);
+  }
+
+  /**
    * Adds several jobs in one round trip. All of them are validated first: one
    * invalid job rejects the batch and none is added.
    */
