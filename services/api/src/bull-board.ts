@@ -9,9 +9,6 @@ import type { ApiConfig } from './config';
 import { requireBasicAuth } from './http/auth';
 import { HttpError } from './http/problem';
 
-/** How long one board request may take before it is answered with 503. */
-const BOARD_REQUEST_TIMEOUT_MS = 5_000;
-
 /**
  * Mounts Bull Board at `BULL_BOARD_BASE_PATH` behind HTTP basic auth. With
  * no credentials configured the board is not mounted and a warning is
@@ -46,7 +43,7 @@ export function mountBullBoard(
     mountPath,
     requireBasicAuth(config.BULL_BOARD_USERNAME, config.BULL_BOARD_PASSWORD, 'Bull Board'),
     failFastWhileRedisIsDown(options.isRedisReady),
-    boardDeadline(),
+    boardDeadline(config.API_HANDLER_TIMEOUT_MS),
     serverAdapter.getRouter() as RequestHandler,
   );
   logger.info('Bull Board mounted', { path: mountPath, locale: config.BULL_BOARD_LOCALE });
@@ -63,7 +60,8 @@ function failFastWhileRedisIsDown(isRedisReady: () => boolean): RequestHandler {
   };
 }
 
-function boardDeadline(): RequestHandler {
+/** Answers 503 when a board request has not finished within `timeoutMs`, as the api's own handlers do. */
+function boardDeadline(timeoutMs: number): RequestHandler {
   return (_request, response, next) => {
     const timer = setTimeout(() => {
       if (!response.headersSent) {
@@ -73,7 +71,7 @@ function boardDeadline(): RequestHandler {
           }),
         );
       }
-    }, BOARD_REQUEST_TIMEOUT_MS);
+    }, timeoutMs);
     response.once('close', () => clearTimeout(timer));
     response.once('finish', () => clearTimeout(timer));
     next();

@@ -46,7 +46,7 @@ export class RouteTable {
       }
       const allow = allowed.join(', ');
 
-      this.app.all(path, (request, response) => {
+      this.app.route(path).all((request, response) => {
         if (request.method === 'OPTIONS') {
           response.set('Allow', allow).status(204).end();
           return;
