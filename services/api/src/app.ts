@@ -112,7 +112,7 @@ export async function startApi(config: ApiConfig, deps: ApiDeps): Promise<ApiHan
 
   const producer = new JobProducer(redis, { prefix: config.BULLMQ_PREFIX, metrics: registry });
   try {
-    // Queues created now, while Redis is up, never wait for a connection later; see watchQueue.
+    // Queues created while Redis is up fail fast later instead of waiting for a connection (see watchQueue).
     await Promise.all(queueNames.map((name) => watchQueue(producer, name, logger)));
   } catch (error) {
     await producer.close().catch(() => undefined);
@@ -182,11 +182,11 @@ function watchConnection(redis: Redis, logger: Logger): void {
 }
 
 /**
- * Creates a queue and waits until it is usable. A BullMQ queue created while
- * its connection is down waits for the connection before every command, which
- * would hang requests; one created while Redis is up fails fast with the
- * producer connection instead. Queue errors repeat the connection's, which
- * `watchConnection` already logs, so they are only logged at debug level.
+ * Creates a queue and waits until it is usable. A BullMQ 6 queue created
+ * while its connection is down waits for the connection before its first
+ * command, which would hang requests. One created while Redis is up fails
+ * fast with the producer connection instead. Queue errors repeat the
+ * connection's, which `watchConnection` already logs, so they go to debug.
  */
 async function watchQueue(producer: JobProducer, name: (typeof queueNames)[number], logger: Logger): Promise<void> {
   const queue = producer.queue(name);

@@ -15,8 +15,8 @@ import { HttpError } from './http/problem';
  * logged. Returns whether it was mounted.
  *
  * The board reads the queues through the producer's fail-fast connection,
- * so its API fails at once while Redis is away; a guard answers 503 before
- * that and a deadline covers any request that stalls anyway.
+ * so its API fails at once while Redis is away. A guard returns 503 before
+ * that, and a deadline covers any request that stalls anyway.
  */
 export function mountBullBoard(
   app: Express,
@@ -30,7 +30,7 @@ export function mountBullBoard(
 
   const mountPath = config.BULL_BOARD_BASE_PATH;
   const serverAdapter = new ExpressAdapter();
-  // Bull Board writes this path into its page for asset and API URLs, so it is the path the browser sees.
+  // Bull Board writes this path into its page for asset and API URLs, so it must be the path the browser requests.
   serverAdapter.setBasePath(config.BULL_BOARD_PUBLIC_PATH ?? mountPath);
 
   createBullBoard({
@@ -50,7 +50,7 @@ export function mountBullBoard(
   return true;
 }
 
-/** Answers the board's JSON API with 503 while the connection is down; the page and its assets still load. */
+/** Returns 503 for the board's JSON API while the connection is down. The page and its assets still load. */
 function failFastWhileRedisIsDown(isRedisReady: () => boolean): RequestHandler {
   return (request, _response, next) => {
     if (request.path.startsWith('/api/') && !isRedisReady()) {
@@ -60,13 +60,13 @@ function failFastWhileRedisIsDown(isRedisReady: () => boolean): RequestHandler {
   };
 }
 
-/** Answers 503 when a board request has not finished within `timeoutMs`, as the api's own handlers do. */
+/** Responds 503 when a board request has not finished within `timeoutMs`, as the api's own handlers do. */
 function boardDeadline(timeoutMs: number): RequestHandler {
   return (_request, response, next) => {
     const timer = setTimeout(() => {
       if (!response.headersSent) {
         next(
-          new HttpError(503, 'service_unavailable', 'Redis did not answer in time; retry later', {
+          new HttpError(503, 'service_unavailable', 'Redis timed out; retry later', {
             'Retry-After': '5',
           }),
         );

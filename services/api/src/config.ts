@@ -34,7 +34,7 @@ export const apiConfigShape = {
   /** Body limit of batch requests, which carry up to 1,000 jobs. */
   API_BATCH_BODY_LIMIT_BYTES: positiveIntSchema.default(1024 * 1024),
   API_IMAGE_BODY_LIMIT_BYTES: positiveIntSchema.default(10 * 1024 * 1024),
-  /** Longest time a handler may wait on Redis before the request fails with 503. */
+  /** Maximum time a handler may wait on Redis before the request fails with 503. */
   API_HANDLER_TIMEOUT_MS: durationMsSchema.default(5_000),
   /** How long an Idempotency-Key is remembered, whether or not its job still exists. */
   API_IDEMPOTENCY_TTL_SECONDS: positiveIntSchema.default(24 * 3600),

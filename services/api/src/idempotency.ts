@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { Redis } from 'ioredis';
 
-/** What is remembered for one Idempotency-Key. */
+/** Record stored for one Idempotency-Key. */
 export interface IdempotencyRecord {
   /** Id of the job the first request added. */
   jobId: string;
@@ -25,7 +25,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 return false
 `;
 
-/** Deletes `KEYS[1]` only while it still holds the record of job `ARGV[1]`. */
+/** Deletes `KEYS[1]` only while it still contains the record of job `ARGV[1]`. */
 const RELEASE_SCRIPT = `
 local existing = redis.call('GET', KEYS[1])
 if not existing then return 0 end

@@ -75,7 +75,7 @@ function jobRequestSchema(): object {
 
 /**
  * Builds the OpenAPI 3.1 document of the api. Request bodies come from the
- * same zod schemas that validate them; a test checks that its paths and
+ * same zod schemas that validate them. A test checks that its paths and
  * methods are exactly the routes the app registers.
  */
 export function buildOpenApiDocument(): Record<string, unknown> {

@@ -22,7 +22,7 @@ function registeredRoutes(app: Express): string[] {
     }
     const path = layer.route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     for (const [method, enabled] of Object.entries(layer.route.methods)) {
-      // `_all` marks the catch-all that answers 405; it is not an operation.
+      // `_all` marks the catch-all that returns 405, which is not an operation.
       if (enabled && method !== '_all') {
         routes.add(`${method.toUpperCase()} ${path}`);
       }

@@ -21,7 +21,7 @@ describe('api while Redis stalls', () => {
   });
 
   it('answers 503 instead of hanging', async () => {
-    // DEBUG SLEEP blocks the whole server: connections stay open but nothing answers.
+    // DEBUG SLEEP blocks the whole server, so connections stay open but no reply comes.
     const blocker = server.client();
     const stall = blocker.call('DEBUG', 'SLEEP', String(STALL_SECONDS)).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -2,7 +2,7 @@ import express, { type RequestHandler } from 'express';
 
 import { HttpError } from './problem';
 
-/** Whether the request carries a body, judged from its headers as body-parser does. */
+/** Tells whether the request carries a body, judged from its headers as body-parser does. */
 function hasBody(request: { headers: Record<string, string | string[] | undefined> }): boolean {
   return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 }

@@ -90,8 +90,8 @@ const bodyParserErrors: Record<string, { status: number; code: string; message: 
 
 /**
  * The api's only error middleware. Known errors keep their status and code;
- * Redis connection failures become 503 with `Retry-After`; anything else is
- * logged and answered as a 500 without internals.
+ * Redis connection failures become 503 with `Retry-After`. Anything else is
+ * logged and sent as a 500 without internals.
  */
 export function problemMiddleware(options: { isRedisReady: () => boolean }): ErrorRequestHandler {
   return (error: unknown, request, response, next) => {

@@ -11,6 +11,8 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** Route label of requests that matched no route, so unknown paths cannot grow the label set. */
 const UNMATCHED_ROUTE = 'unmatched';
 
+const OPS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * Gives every request an id (the client's `X-Request-Id` when it is valid,
  * else a new UUID), echoes it, puts a child logger carrying it in
@@ -25,7 +27,7 @@ export function requestContext(options: {
 }): RequestHandler {
   const requests = counter(options.registry, {
     name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status.',
+    help: 'HTTP responses sent, by method, route pattern and status.',
     labelNames: ['method', 'route', 'status'] as const,
   });
   const latency = histogram(options.registry, {
@@ -51,7 +53,9 @@ export function requestContext(options: {
       const labels = { method: request.method, route, status: String(response.statusCode) };
       requests.inc(labels);
       latency.observe(labels, seconds);
-      logger.info('Request finished', { ...labels, durationMs: Math.round(seconds * 1000) });
+      // Probes and scrapes arrive every few seconds; at info level they would drown the request log.
+      const level = OPS_ROUTES.has(route) ? 'debug' : 'info';
+      logger.log(level, 'Request finished', { ...labels, durationMs: Math.round(seconds * 1000) });
     });
     next();
   };

@@ -35,8 +35,8 @@ export class RouteTable {
   }
 
   /**
-   * Answers every other method on the known paths: 405 with `Allow`, or 204
-   * with `Allow` for OPTIONS. Register after every route.
+   * Handles every other method on the known paths with 405 and `Allow`, or
+   * with 204 and `Allow` for OPTIONS. Register it after every route.
    */
   addMethodNotAllowed(): void {
     for (const [path, methods] of this.methodsByPath) {
@@ -64,7 +64,7 @@ export class RouteTable {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new UnavailableError(`Redis did not answer within ${timeoutMs} ms; retry later`)),
+          () => reject(new UnavailableError(`Redis timed out after ${timeoutMs} ms; retry later`)),
           timeoutMs,
         );
       });

@@ -59,7 +59,7 @@ export function registerImageRoutes(routes: RouteTable, context: ApiContext, aut
       );
       jobId = job.id!;
     } catch (error) {
-      // Without a job nobody would ever read the original, so it goes.
+      // Without a job no worker would ever read the original, so it is removed.
       await media.remove(sourceKey).catch(() => undefined);
       throw error;
     }
