@@ -101,6 +101,11 @@ export class JobProducer {
     this.prepare(queue, [{ name, data, options }], []);
   }
 
+  /** Validates a batch exactly as `addBulk` does, without sending anything. */
+  validateBulk(queue: QueueName, jobs: readonly BulkJobInput[]): void {
+    this.prepare(queue, jobs, ['jobs']);
+  }
+
   /**
    * Adds several jobs in one round trip. All of them are validated first: one
    * invalid job rejects the batch and none is added.

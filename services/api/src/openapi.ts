@@ -117,9 +117,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           '202': jsonResponse('Every job was added.'),
           ...bodyErrors,
           '404': problemResponse('Unknown queue (`queue_not_found`).'),
+          '409': problemResponse('Idempotency-Key reused (`idempotency_key_reused`).'),
         },
         {
-          parameters: [queueParameter],
+          parameters: [queueParameter, idempotencyHeader],
           requestBody: jsonRequest({
             type: 'object',
             required: ['jobs'],

@@ -272,6 +272,46 @@ describe('api jobs', () => {
       expect(ttl).toBeLessThanOrEqual(24 * 3600);
     });
 
+    it('replays a batch with the same ids', async () => {
+      const jobs = [
+        { name: JobNames.sendEmail, data: email },
+        { name: JobNames.sendEmail, data: { ...email, subject: 'Second' }, priority: 2 },
+      ];
+      const postBatch = (body: object) =>
+        testApi.http
+          .post(`/v1/queues/${QueueNames.sendEmail}/jobs/batch`)
+          .set('Authorization', AUTH)
+          .set('Idempotency-Key', 'batch-key')
+          .send(body);
+
+      const first = await postBatch({ jobs });
+      const second = await postBatch({ jobs });
+      const changed = await postBatch({ jobs: jobs.slice(1) });
+
+      expect(first.status).toBe(202);
+      expect(second.status).toBe(202);
+      expect(second.headers['idempotent-replayed']).toBe('true');
+      expect(second.body.jobs.map((job: { id: string }) => job.id)).toEqual(
+        first.body.jobs.map((job: { id: string }) => job.id),
+      );
+      expect(second.body.jobs.map((job: { state: string }) => job.state)).toEqual(['waiting', 'prioritized']);
+      expect(changed.status).toBe(409);
+      expect(changed.body.code).toBe('idempotency_key_reused');
+      await expect(totalJobs(redis)).resolves.toBe(2);
+    });
+
+    it('stores no key for an invalid batch', async () => {
+      const response = await testApi.http
+        .post(`/v1/queues/${QueueNames.sendEmail}/jobs/batch`)
+        .set('Authorization', AUTH)
+        .set('Idempotency-Key', 'bad-batch')
+        .send({ jobs: [{ name: JobNames.sendEmail, data: { to: 'nobody' } }] });
+
+      expect(response.status).toBe(400);
+      await expect(redis.keys('api:idempotency:*')).resolves.toEqual([]);
+      await expect(totalJobs(redis)).resolves.toBe(0);
+    });
+
     it('rejects a malformed key', async () => {
       const response = await post('with space', email);
 

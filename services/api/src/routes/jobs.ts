@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { type QueueName, queueNames } from '@backbone/contracts';
-import { ConflictError, type EnqueueOptions, NotFoundError, ValidationError } from '@backbone/platform';
+import { ConflictError, type EnqueueOptions, NotFoundError } from '@backbone/platform';
 import { Job as BullJob, type Job, type JobType } from 'bullmq';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { type ApiContext, loggerOf, requestIdOf } from '../context';
 import { jsonBody } from '../http/body';
 import type { RouteHandler, RouteTable } from '../http/route-table';
-import { hashRequest, IDEMPOTENCY_KEY_PATTERN } from '../idempotency';
+import { hashRequest, IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../idempotency';
 import { parseBody, queueParam } from './params';
 
-/** Most jobs one batch request may add. */
+/** Maximum number of jobs in one batch request. */
 export const MAX_BATCH_JOBS = 1_000;
 
 const jobRequestSchema = z.strictObject({
@@ -110,72 +110,70 @@ export function registerJobRoutes(routes: RouteTable, context: ApiContext, auth:
     const queue = queueParam(request.params.queue);
     const body = parseBody(jobRequestSchema, request.body, 'job');
     const options = enqueueOptions(body, requestIdOf(response));
+    const key = idempotencyKeyOf(request.get(IDEMPOTENCY_KEY_HEADER));
 
-    const key = request.get('Idempotency-Key');
     if (key === undefined) {
       const job = await producer.add(queue, body.name, body.data, options);
       sendAccepted(response, queue, { id: job.id!, name: body.name, state: stateAfterAdd(body) });
       return;
     }
 
-    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      throw new ValidationError('Invalid Idempotency-Key header', [
-        { path: ['Idempotency-Key'], message: 'must be 1-255 visible ASCII characters' },
-      ]);
-    }
-
     // Validate before claiming the key, so a rejected request leaves no record behind.
     producer.validate(queue, body.name, body.data, options);
-    const requestHash = hashRequest({
-      queue,
-      name: body.name,
-      data: body.data,
-      delayMs: body.delayMs,
-      priority: body.priority,
-    });
+    const requestHash = hashRequest({ queue, job: body });
     const jobId = randomUUID();
-    const claim = await idempotency.claim(key, { jobId, requestHash, createdAt: new Date().toISOString() });
+    const outcome = await idempotency.addOnce(key, requestHash, [jobId], () =>
+      producer.add(queue, body.name, body.data, { ...options, jobId }),
+    );
 
-    if (!claim.claimed) {
-      if (claim.record.requestHash !== requestHash) {
-        throw new ConflictError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used for a different request; use a new key',
-        );
-      }
-      const state = await producer.queue(queue).getJobState(claim.record.jobId);
-      loggerOf(response).info('Idempotent request replayed', { queue, jobId: claim.record.jobId });
+    const id = outcome.jobIds[0]!;
+    if (outcome.replayed) {
+      loggerOf(response).info('Idempotent request replayed', { queue, jobId: id });
       response.set(IDEMPOTENT_REPLAY_HEADER, 'true');
-      sendAccepted(response, queue, { id: claim.record.jobId, name: body.name, state });
-      return;
     }
-
-    try {
-      await producer.add(queue, body.name, body.data, { ...options, jobId });
-    } catch (error) {
-      await idempotency.release(key, jobId).catch(() => undefined);
-      throw error;
-    }
-    sendAccepted(response, queue, { id: jobId, name: body.name, state: stateAfterAdd(body) });
+    const state = outcome.replayed ? await producer.queue(queue).getJobState(id) : stateAfterAdd(body);
+    sendAccepted(response, queue, { id, name: body.name, state });
   });
 
   routes.add('post', '/v1/queues/:queue/jobs/batch', auth, ...batchJson, async (request, response) => {
     const queue = queueParam(request.params.queue);
     const body = parseBody(batchRequestSchema, request.body, 'batch');
     const requestId = requestIdOf(response);
+    const key = idempotencyKeyOf(request.get(IDEMPOTENCY_KEY_HEADER));
+    const toBulk = (jobIds?: string[]) =>
+      body.jobs.map((job, index) => ({
+        name: job.name,
+        data: job.data,
+        options: { ...enqueueOptions(job, requestId), ...(jobIds === undefined ? {} : { jobId: jobIds[index] }) },
+      }));
 
-    const jobs = await producer.addBulk(
-      queue,
-      body.jobs.map((job) => ({ name: job.name, data: job.data, options: enqueueOptions(job, requestId) })),
-    );
+    let ids: string[];
+    let states: string[] = body.jobs.map(stateAfterAdd);
+    if (key === undefined) {
+      ids = (await producer.addBulk(queue, toBulk())).map((job) => job.id!);
+    } else {
+      producer.validateBulk(queue, toBulk());
+      const requestHash = hashRequest({ queue, jobs: body.jobs });
+      const jobIds = body.jobs.map(() => randomUUID());
+      const outcome = await idempotency.addOnce(key, requestHash, jobIds, () =>
+        producer.addBulk(queue, toBulk(jobIds)),
+      );
+
+      ids = outcome.jobIds;
+      if (outcome.replayed) {
+        loggerOf(response).info('Idempotent batch replayed', { queue, jobs: ids.length });
+        response.set(IDEMPOTENT_REPLAY_HEADER, 'true');
+        states = await Promise.all(ids.map((id) => producer.queue(queue).getJobState(id)));
+      }
+    }
 
     response.status(202).json({
       queue,
-      jobs: jobs.map((job, index) => ({
-        id: job.id,
-        name: job.name,
-        state: stateAfterAdd(body.jobs[index]!),
-        statusUrl: statusUrl(queue, job.id!),
+      jobs: ids.map((id, index) => ({
+        id,
+        name: body.jobs[index]!.name,
+        state: states[index],
+        statusUrl: statusUrl(queue, id),
       })),
     });
   });
