@@ -140,6 +140,13 @@ describe('api errors', () => {
     expect(response.headers.allow).toBe('POST, GET, HEAD');
   });
 
+  it('lists allowed methods for OPTIONS', async () => {
+    const response = await testApi.http.options('/v1/maps/some-map');
+
+    expect(response.status).toBe(204);
+    expect(response.headers.allow).toBe('GET, HEAD');
+  });
+
   it('answers 405 on a job path', async () => {
     const response = await testApi.http.put(`/v1/queues/${QueueNames.sendEmail}/jobs`).send({});
 

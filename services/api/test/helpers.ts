@@ -55,7 +55,13 @@ export async function startTestApi(server: RedisTestServer, env: Record<string, 
   const logger = createLogger({ service: 'api', level: 'debug', format: 'json', stream });
   const registry = createMetricsRegistry('api', { defaultMetrics: false });
 
-  const api = await startApi(config, { logger, registry });
+  let api: ApiHandle;
+  try {
+    api = await startApi(config, { logger, registry });
+  } catch (error) {
+    rmSync(mediaDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     api,
     http: request(`http://127.0.0.1:${api.port}`),

@@ -185,6 +185,8 @@ describe('api jobs', () => {
 
     expect(response.status).toBe(409);
     expect(response.body.code).toBe('job_not_failed');
+    await expect(queue(QueueNames.sendEmail).getJobState(added.body.id)).resolves.toBe('waiting');
+    await expect(totalJobs(redis)).resolves.toBe(1);
   });
 
   it('answers 404 for an unknown job', async () => {
