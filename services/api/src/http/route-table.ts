@@ -58,6 +58,11 @@ export class RouteTable {
     }
   }
 
+  /*
+   * NOTE: the deadline only stops the wait. A command already sent to a
+   * stalled Redis may still run when Redis resumes, so a client told 503
+   * can find its job added after all; an Idempotency-Key makes its retry safe.
+   */
   private withDeadline(handler: RouteHandler): RequestHandler {
     const timeoutMs = this.handlerTimeoutMs;
     return async (request, response, next) => {
