@@ -14,7 +14,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@backbone/(contracts|platform|redis-harness|game-store)$': '<rootDir>/packages/$1/src/index.ts',
-    '^@backbone/cache-invalidator$': '<rootDir>/services/cache-invalidator/src/index.ts',
+    '^@backbone/(api|worker|scheduler|cache-invalidator|realtime)$': '<rootDir>/services/$1/src/index.ts',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 30_000,

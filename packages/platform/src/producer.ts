@@ -93,6 +93,20 @@ export class JobProducer {
   }
 
   /**
+   * Validates one job exactly as `add` does, without sending anything. Lets
+   * a caller reject bad input before it writes related state, such as an
+   * idempotency record. Throws `ValidationError` naming every invalid field.
+   */
+  validate(queue: QueueName, name: string, data: unknown, options: EnqueueOptions = {}): void {
+    this.prepare(queue, [{ name, data, options }], []);
+  }
+
+  /** Validates a batch exactly as `addBulk` does, without sending anything. */
+  validateBulk(queue: QueueName, jobs: readonly BulkJobInput[]): void {
+    this.prepare(queue, jobs, ['jobs']);
+  }
+
+  /**
    * Adds several jobs in one round trip. All of them are validated first: one
    * invalid job rejects the batch and none is added.
    */
