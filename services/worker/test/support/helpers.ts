@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream';
+
+import { createLogger, type Logger, loadConfig } from '@backbone/platform';
+
+import { type WorkerConfig, workerConfigShape } from '../../src/config';
+
+/** Directory of the shared test images, outside the repository. */
+export const FIXTURE_IMAGES_DIR = `${__dirname}/../../../../../shared/fixtures/images`;
+
+/** Worker configuration from `env` only, with a free ops port and quiet defaults for tests. */
+export function workerConfig(env: Record<string, string>): WorkerConfig {
+  return loadConfig(workerConfigShape, { env: { OPS_PORT: '0', LOG_LEVEL: 'debug', ...env } });
+}
+
+export interface LogRecord {
+  level: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+/** A JSON logger whose records the test can read back. */
+export function captureLogger(): { logger: Logger; records: LogRecord[]; text: () => string } {
+  const records: LogRecord[] = [];
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') {
+          lines.push(line);
+          records.push(JSON.parse(line) as LogRecord);
+        }
+      }
+      callback();
+    },
+  });
+  const logger = createLogger({ service: 'worker', level: 'debug', format: 'json', stream });
+  return { logger, records, text: () => lines.join('\n') };
+}
+
+/** Polls `check` until it returns a value other than undefined or false; throws after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
