@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 
 import { createLogger, type Logger, loadConfig } from '@backbone/platform';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import { type WorkerConfig, workerConfigShape } from '../../src/config';
 
@@ -58,4 +60,33 @@ export async function waitFor<T>(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls job `id` of `queue` until it is completed or failed; returns the job and its state. */
+export async function waitForJobEnd(
+  queue: Queue,
+  id: string,
+  timeoutMs = 15_000,
+): Promise<{ job: Job; state: 'completed' | 'failed' }> {
+  return waitFor(
+    async () => {
+      const job = await queue.getJob(id);
+      const state = job === undefined ? undefined : await job.getState();
+      return job !== undefined && (state === 'completed' || state === 'failed') ? { job, state } : undefined;
+    },
+    timeoutMs,
+    `job ${id} of ${queue.name} to complete or fail`,
+  );
+}
+
+/** Collects the messages published on `channel` through a dedicated connection. */
+export async function collectEvents(redis: Redis, channel: string): Promise<Record<string, unknown>[]> {
+  const events: Record<string, unknown>[] = [];
+  redis.on('message', (received: string, message: string) => {
+    if (received === channel) {
+      events.push(JSON.parse(message) as Record<string, unknown>);
+    }
+  });
+  await redis.subscribe(channel);
+  return events;
 }
