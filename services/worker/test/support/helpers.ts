@@ -90,3 +90,18 @@ export async function collectEvents(redis: Redis, channel: string): Promise<Reco
   await redis.subscribe(channel);
   return events;
 }
+
+/** Value of the Prometheus sample `name` whose labels include `labels`, or undefined when there is none. */
+export function metricValue(body: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of body.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null || match[1] !== name) {
+      continue;
+    }
+    const present = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]));
+    if (Object.entries(labels).every(([label, value]) => present.get(label) === value)) {
+      return Number(match[3]);
+    }
+  }
+  return undefined;
+}
