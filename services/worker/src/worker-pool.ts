@@ -16,8 +16,13 @@ export interface WorkerPoolOptions {
   metrics: JobMetrics;
 }
 
-/** Longest time one Redis call may take while jobs are given back at the shutdown deadline. */
-const RETURN_TIMEOUT_MS = 1_000;
+/**
+ * Part of the shutdown time kept back from active jobs, at most
+ * `MAX_RESERVE_MS`: half of it for giving running jobs back to their queue,
+ * the rest for closing the workers and the components stopped after them.
+ */
+const RESERVE_SHARE = 0.2;
+const MAX_RESERVE_MS = 2_000;
 
 /** Logs at most one BullMQ error per queue in this interval; the rest are counted into the next line. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -66,7 +71,12 @@ export class WorkerPool {
     const closed = Promise.all([...this.workers.values()].map((worker) => worker.close()));
     closed.catch(() => undefined);
 
-    if ((await settleBy(closed, deadline - RETURN_TIMEOUT_MS * 2)) === 'done') {
+    // Active jobs may run until `graceEnd`. The reserve after it pays for
+    // giving back what still runs and for the components stopped after the
+    // workers, such as the Redis connection.
+    const reserveMs = Math.min(MAX_RESERVE_MS, Math.max(deadline - Date.now(), 0) * RESERVE_SHARE);
+    const graceEnd = deadline - reserveMs;
+    if ((await settleBy(closed, graceEnd)) === 'done') {
       return;
     }
 
@@ -84,13 +94,13 @@ export class WorkerPool {
           this.logger.info('Job returned to its queue', { jobId: job.id, queue, name: job.name });
         }),
       ),
-      Date.now() + RETURN_TIMEOUT_MS,
+      graceEnd + reserveMs / 2,
     );
 
     for (const worker of this.workers.values()) {
       worker.cancelAllJobs('shutdown deadline');
     }
-    await settleBy(closed, deadline);
+    await settleBy(closed, deadline - reserveMs / 4);
   }
 
   private createWorker(queue: QueueName): Worker {
