@@ -14,6 +14,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@backbone/(contracts|platform|redis-harness|game-store)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@backbone/(worker)$': '<rootDir>/services/$1/src/index.ts',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 30_000,

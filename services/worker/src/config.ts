@@ -45,15 +45,15 @@ export const workerConfigShape = {
   ...perQueueConcurrencyShape,
   /**
    * Overrides the contracts' lock duration and stalled-check interval for
-   * every queue. Meant for tests and for operations that must change them
-   * without a release; every worker replica must then get the same values,
-   * because BullMQ throttles the stalled check per queue across workers.
+   * every queue, for tests and for operations that must change them without
+   * a release. Every worker replica must then get the same values, because
+   * BullMQ throttles the stalled check per queue across workers.
    */
   WORKER_LOCK_DURATION_MS: durationMsSchema.optional(),
   WORKER_STALLED_INTERVAL_MS: durationMsSchema.optional(),
   /** Directory of the media store, shared with the api. */
   MEDIA_DIR: z.string().min(1).default('./.data/media'),
-  /** Largest image, in pixels (width times height), that the worker decodes; bigger ones fail without retries. */
+  /** Maximum size of an image the worker decodes, in pixels (width times height); bigger ones fail without retries. */
   IMAGE_MAX_INPUT_PIXELS: z.coerce.number().int().positive().default(50_000_000),
   /** SMTP server, `smtp://[user:password@]host:port` or `smtps://` for implicit TLS. */
   SMTP_URL: z

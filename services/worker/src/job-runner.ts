@@ -52,7 +52,7 @@ export function createJobRunner(options: JobRunnerOptions) {
 
     const handler = handlers.get(job.name);
     if (handler === undefined) {
-      logger.error('Job failed without retries', { ...fields, reason: 'job not declared for this queue' });
+      logger.error('Job failed without further retries', { ...fields, reason: 'job not declared for this queue' });
       metrics.failed.inc({ queue, name: job.name, final: 'true' });
       throw new UnrecoverableError(`Job "${job.name}" is not declared for queue "${queue}"`);
     }

@@ -2,10 +2,10 @@ import { type JobName, type QueueName, queueNames, queues } from '@backbone/cont
 import type { Job } from 'bullmq';
 
 /**
- * Runs one job. It returns to complete the job and throws to fail it; an
- * input that can never succeed throws BullMQ's `UnrecoverableError`, so no
- * retry is spent on it. `signal` aborts when the worker gives the job back at
- * the shutdown deadline.
+ * Runs one job. It returns to complete the job and throws to fail it. Input
+ * that can never succeed throws BullMQ's `UnrecoverableError`, so no retry is
+ * spent on it. `signal` aborts when the worker gives the job back at the
+ * shutdown deadline.
  */
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<unknown>;
 
@@ -39,8 +39,8 @@ export type ProcessorRegistry = ReadonlyMap<QueueName, ReadonlyMap<string, JobHa
 /**
  * Maps every job declared in the contracts to its processor. Throws
  * `ProcessorRegistryError` naming the job when one has no processor or more
- * than one, or when a processor is given for a job the contracts do not
- * declare, so a bad deployment fails at start-up instead of on its first job.
+ * than one, or when a processor is given for an undeclared job. A bad
+ * deployment thus fails at start-up instead of on its first job.
  */
 export function buildProcessorRegistry(processors: readonly Processor[]): ProcessorRegistry {
   const problems: string[] = [];

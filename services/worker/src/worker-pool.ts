@@ -56,15 +56,16 @@ export class WorkerPool {
     }
   }
 
-  /** Whether every worker is taking jobs; false before `run()` and from the start of `stop()`. */
+  /** Tells whether every worker is taking jobs. It is false before `run()` and from the start of `stop()`. */
   isRunning(): boolean {
     return this.running && [...this.workers.values()].every((worker) => worker.isRunning() && !worker.closing);
   }
 
   /**
-   * Stops taking jobs and waits for the active ones until `deadline`. Jobs
-   * still running then go back to their queue's wait list, not to failed,
-   * so another worker takes them; their attempts are not counted as failures.
+   * Stops taking jobs and waits for the active ones until shortly before
+   * `deadline`. Jobs still running then go back to their queue's wait list,
+   * not to failed, so another worker takes them. Their attempts are not
+   * counted as failures.
    */
   async stop(deadline: number): Promise<void> {
     this.running = false;

@@ -23,7 +23,7 @@ import { sendEmailProcessor } from './processors/send-email';
 import { buildProcessorRegistry, type Processor } from './registry';
 import { WorkerPool } from './worker-pool';
 
-/** What the processors may use; built once per service. */
+/** Shared clients and settings handed to the processors, built once per service. */
 export interface ProcessorServices {
   config: WorkerConfig;
   redis: Redis;
@@ -53,7 +53,7 @@ export interface WorkerHandle {
   stop(): Promise<boolean>;
 }
 
-/** Longest wait for Redis during start-up before the start fails. */
+/** Maximum wait for Redis during start-up before the start fails. */
 const REDIS_START_TIMEOUT_MS = 30_000;
 
 /** Processors of every job declared in the contracts. */

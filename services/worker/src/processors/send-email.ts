@@ -24,7 +24,10 @@ export interface SendEmailProcessorDeps {
  */
 const SENT_MARKER_TTL_SECONDS = 8 * 24 * 3600;
 
-/** Key that records that job `job` already sent its e-mail; the creation time tells apart ids reused after a queue was emptied. */
+/**
+ * Key of the marker that job `job` already sent its e-mail. The job's creation
+ * time keeps apart ids that BullMQ reuses after a queue was emptied.
+ */
 export function sentMarkerKey(prefix: string, job: Pick<Job, 'id' | 'timestamp'>): string {
   return `${prefix}:email-sent:${QueueNames.sendEmail}:${job.id}:${job.timestamp}`;
 }

@@ -20,7 +20,7 @@ export interface LogRecord {
   [field: string]: unknown;
 }
 
-/** A JSON logger whose records the test can read back. */
+/** Creates a JSON logger whose records the test can read back. */
 export function captureLogger(): { logger: Logger; records: LogRecord[]; text: () => string } {
   const records: LogRecord[] = [];
   const lines: string[] = [];
@@ -43,7 +43,7 @@ export function captureLogger(): { logger: Logger; records: LogRecord[]; text: (
 export async function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 10_000,
-  what = 'condition',
+  description = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -52,7 +52,7 @@ export async function waitFor<T>(
       return value;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`);
     }
     await sleep(50);
   }
@@ -70,9 +70,13 @@ export async function waitForJobEnd(
 ): Promise<{ job: Job; state: 'completed' | 'failed' }> {
   return waitFor(
     async () => {
+      const state = await queue.getJobState(id);
+      if (state !== 'completed' && state !== 'failed') {
+        return undefined;
+      }
+      // Read the job only once it has ended, so its fields match the state.
       const job = await queue.getJob(id);
-      const state = job === undefined ? undefined : await job.getState();
-      return job !== undefined && (state === 'completed' || state === 'failed') ? { job, state } : undefined;
+      return job === undefined ? undefined : { job, state };
     },
     timeoutMs,
     `job ${id} of ${queue.name} to complete or fail`,
