@@ -21,8 +21,8 @@ export interface WorkerPoolOptions {
  * `MAX_RESERVE_MS`: half of it for giving running jobs back to their queue,
  * the rest for closing the workers and the components stopped after them.
  */
-const RESERVE_SHARE = 0.2;
-const MAX_RESERVE_MS = 2_000;
+export const RESERVE_SHARE = 0.2;
+export const MAX_RESERVE_MS = 2_000;
 
 /** Logs at most one BullMQ error per queue in this interval; the rest are counted into the next line. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -133,7 +133,16 @@ export class WorkerPool {
     worker.on('stalled', (jobId) => {
       this.logger.warn('Job stalled and was moved back to wait', { jobId, queue });
     });
-    worker.on('error', throttledErrorLog(this.logger, queue));
+    const logError = throttledErrorLog(this.logger, queue);
+    worker.on('error', (error) => {
+      // A job given back at the shutdown deadline has lost its lock, so
+      // BullMQ cannot record the aborted attempt and reports that here.
+      if (this.returned.size > 0 && /missing lock/i.test(error.message)) {
+        this.logger.debug('Attempt of a returned job not recorded', { queue, reason: error.message });
+        return;
+      }
+      logError(error);
+    });
     return worker;
   }
 }

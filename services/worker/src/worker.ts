@@ -1,4 +1,4 @@
-import type { QueueName } from '@backbone/contracts';
+import { type QueueName, queues } from '@backbone/contracts';
 import { FileSystemMediaStore, MapStore, TournamentStore } from '@backbone/game-store';
 import {
   closeRedis,
@@ -21,7 +21,7 @@ import { activateTournamentsProcessor } from './processors/activate-tournaments'
 import { mapImageProcessor } from './processors/map-image';
 import { sendEmailProcessor } from './processors/send-email';
 import { buildProcessorRegistry, type Processor } from './registry';
-import { WorkerPool } from './worker-pool';
+import { MAX_RESERVE_MS, RESERVE_SHARE, WorkerPool } from './worker-pool';
 
 /** Shared clients and settings handed to the processors, built once per service. */
 export interface ProcessorServices {
@@ -128,6 +128,7 @@ async function startComponents(
   lifecycle.add('workers', (deadline) => pool.stop(deadline));
   pool.run();
 
+  warnIfShutdownTooShort(config, logger);
   logger.info('Worker serving queues', {
     queues: config.WORKER_QUEUES,
     concurrency: Object.fromEntries(config.WORKER_QUEUES.map((queue) => [queue, concurrencyFor(config, queue)])),
@@ -140,4 +141,22 @@ async function startComponents(
     metrics,
     stop: () => lifecycle.stop('stop requested'),
   };
+}
+
+/**
+ * Warns when `SHUTDOWN_TIMEOUT_MS` leaves active jobs less time than the
+ * longest job of a served queue may take (`maxJobDurationMs` in the
+ * contracts), because such jobs would then go back to their queue at every
+ * shutdown instead of finishing.
+ */
+function warnIfShutdownTooShort(config: WorkerConfig, logger: Logger): void {
+  const longestJobMs = Math.max(...config.WORKER_QUEUES.map((queue) => queues[queue].worker.maxJobDurationMs));
+  const graceMs = config.SHUTDOWN_TIMEOUT_MS - Math.min(MAX_RESERVE_MS, config.SHUTDOWN_TIMEOUT_MS * RESERVE_SHARE);
+  if (graceMs < longestJobMs) {
+    logger.warn('SHUTDOWN_TIMEOUT_MS leaves active jobs less time than the longest job may take', {
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      graceMs,
+      longestJobMs,
+    });
+  }
 }
