@@ -158,10 +158,7 @@ export class Gateway {
       session.alive = true;
     });
     ws.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
-    ws.on('close', (code) => {
-      if (code === CloseCodes.messageTooBig) {
-        this.options.metrics.closed.inc({ reason: 'message_too_big' });
-      }
+    ws.on('close', () => {
       this.sessions.delete(session);
       this.options.subscriptions.removeSession(session);
       this.options.metrics.connections.dec();
@@ -220,8 +217,13 @@ export class Gateway {
     }
   }
 
-  private onSocketError(error: Error): void {
-    // `ws` closes the socket itself after a protocol error such as an oversized message.
+  /** Logs a protocol error; `ws` has already closed the socket, with 1009 for an oversized message. */
+  private onSocketError(error: Error & { code?: string }): void {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.options.metrics.closed.inc({ reason: 'message_too_big' });
+      this.logger.info('Connection closed for an oversized message', { maxMessageBytes: this.options.maxMessageBytes });
+      return;
+    }
     this.logger.debug('WebSocket error', { error: error.message });
   }
 }

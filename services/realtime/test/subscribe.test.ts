@@ -1,4 +1,4 @@
-import { ChannelNames } from '@backbone/contracts';
+import { ChannelNames, eventStreamKey } from '@backbone/contracts';
 import { createRedisConnection, EventPublisher } from '@backbone/platform';
 import { RedisTestServer } from '@backbone/redis-harness';
 import type { Redis } from 'ioredis';
@@ -41,7 +41,7 @@ describe('realtime subscriptions', () => {
 
     await publisher.publish(ChannelNames.mapCompleted, { mapId: 'm1', tournamentId: 't1', result: null, timestamp });
 
-    const [stored] = await connection.xrevrange('events:map:completed', '+', '-', 'COUNT', 1);
+    const [stored] = await connection.xrevrange(eventStreamKey(ChannelNames.mapCompleted), '+', '-', 'COUNT', 1);
     const event = await client.next((message) => message.type === 'event');
     expect(event).toEqual({
       type: 'event',
