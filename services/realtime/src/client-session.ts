@@ -8,8 +8,11 @@ export interface Subscription {
   topic: Topic;
   /** True while missed events are being replayed; live events wait in `pending` meanwhile. */
   replaying: boolean;
-  pending: string[];
+  pending: OutgoingMessage[];
 }
+
+/** A message as text, or as the UTF-8 bytes of one that goes to many clients and is encoded only once. */
+export type OutgoingMessage = string | Buffer;
 
 export interface ClientSessionOptions {
   /** Unsent bytes (socket buffer plus events waiting behind a replay) past which the client is cut off. */
@@ -43,11 +46,11 @@ export class ClientSession {
   }
 
   /** Writes `message` unless the client is too far behind, which cuts it off. Returns whether it was written. */
-  send(message: string): boolean {
+  send(message: OutgoingMessage): boolean {
     if (!this.isOpen() || !this.withinLimit(message)) {
       return false;
     }
-    this.socket.send(message);
+    this.socket.send(message, { binary: false });
     return true;
   }
 
@@ -56,7 +59,7 @@ export class ClientSession {
    * replay of that subscription has finished. Returns false when the event
    * was dropped because the client is gone or too slow.
    */
-  deliver(subscription: Subscription, message: string): boolean {
+  deliver(subscription: Subscription, message: OutgoingMessage): boolean {
     if (!subscription.replaying) {
       return this.send(message);
     }
@@ -88,8 +91,8 @@ export class ClientSession {
     return this.socket.bufferedAmount + this.pendingBytes;
   }
 
-  private withinLimit(message: string): boolean {
-    if (this.backlogBytes() + message.length <= this.options.maxBufferedBytes) {
+  private withinLimit(message: OutgoingMessage): boolean {
+    if (this.backlogBytes() + Buffer.byteLength(message) <= this.options.maxBufferedBytes) {
       return true;
     }
     this.cutOff = true;

@@ -61,7 +61,7 @@ export class SubscriptionManager {
         if (sessions === undefined) {
           continue;
         }
-        const message = eventMessage(topic, event.channel, event.id, event.payloadJson);
+        const message = Buffer.from(eventMessage(topic, event.channel, event.id, event.payloadJson));
         for (const session of sessions) {
           const subscription = session.subscriptions.get(topic);
           if (subscription !== undefined && session.deliver(subscription, message)) {
