@@ -5,8 +5,9 @@ import { runRealtimeBenchmark } from './scenarios/realtime';
 /*
  * Stand-alone runner: `npx tsc -p bench && node bench/dist/realtime.js`.
  * Uses BENCH_REDIS_URL when set, otherwise a private redis-server on a free
- * loopback port. BENCH_REALTIME_CONNECTIONS, BENCH_REALTIME_SUBSCRIBERS and
- * BENCH_REALTIME_EVENTS change the sizes.
+ * loopback port. BENCH_REALTIME_CONNECTIONS, BENCH_REALTIME_SUBSCRIBERS,
+ * BENCH_REALTIME_EVENTS and BENCH_REALTIME_INTERVAL_MS (pause between
+ * publishes) change the sizes.
  */
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       idleConnections: numberFrom('BENCH_REALTIME_CONNECTIONS'),
       subscribers: numberFrom('BENCH_REALTIME_SUBSCRIBERS'),
       events: numberFrom('BENCH_REALTIME_EVENTS'),
+      publishIntervalMs: numberFrom('BENCH_REALTIME_INTERVAL_MS'),
       log: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

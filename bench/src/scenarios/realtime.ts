@@ -7,9 +7,9 @@ import { WebSocket } from 'ws';
 
 /*
  * Realtime gateway benchmark on loopback. The gateway runs as its own
- * process (the built `services/realtime/dist/main.js`); clients and the
- * publisher run in this process, so on a small machine they compete with the
- * gateway for CPU and the latency figures are upper bounds.
+ * process (the built `services/realtime/dist/main.js`). Clients and the
+ * publisher run in this process. On a small machine they compete with the
+ * gateway for CPU, so the latency figures are upper bounds.
  */
 
 export interface RealtimeBenchmarkOptions {

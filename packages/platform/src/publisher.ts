@@ -28,7 +28,7 @@ local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2])
 return {id, receivers}
 `;
 
-/** Name of the field that holds the payload JSON in every event stream entry. */
+/** Name of the field that contains the payload JSON in every event stream entry. */
 export const EVENT_STREAM_PAYLOAD_FIELD = 'payload';
 
 type PublishScript = (stream: string, channel: string, payload: string, maxLength: number) => Promise<[string, number]>;

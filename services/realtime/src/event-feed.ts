@@ -17,9 +17,9 @@ export interface EventFeedOptions {
   logger: Logger;
   /** Called with each batch in stream order per channel, synchronously before the next read. */
   onEvents: (events: StreamEvent[]) => void;
-  /** Longest time one XREAD blocks, so the loop notices a stop without waiting for an event. */
+  /** Maximum time one XREAD blocks, so the loop notices a stop without waiting for an event. */
   blockMs?: number;
-  /** Most entries taken per stream and read. */
+  /** Maximum entries taken per stream and read. */
   batchSize?: number;
 }
 
@@ -30,10 +30,10 @@ const RETRY_DELAY_MS = 500;
 /*
  * The gateway's single subscription to the events. It reads every channel's
  * stream with one blocking XREAD on its own connection instead of using
- * Pub/Sub, for three reasons: each event arrives with its stream id, the same
- * id that replay serves; the read position survives a lost connection, so
+ * Pub/Sub, for three reasons. Each event arrives with its stream id, the same
+ * id that replay serves. The read position survives a lost connection, so
  * events published during a short outage between the gateway and Redis are
- * read once it is back; and entries come in stream order, which the
+ * read once it is back. And entries come in stream order, which the
  * publisher's script makes equal to publish order per channel.
  *
  * NOTE: a gateway that falls further behind than EVENTS_STREAM_MAX_LENGTH
@@ -87,7 +87,7 @@ export class EventFeed {
   /** Ends the loop; the owner closes the connection afterwards. */
   async stop(): Promise<void> {
     this.running = false;
-    // A blocked XREAD holds the connection until it times out, so drop it.
+    // A blocked XREAD keeps the connection busy until it times out, so drop it.
     this.options.connection.disconnect();
     await this.loop;
   }

@@ -115,14 +115,14 @@ export class Gateway {
   /**
    * Checks the token and the connection limit after the handshake rather
    * than before, because a browser sees a close code and reason but never the
-   * HTTP status of a refused upgrade.
+   * HTTP status of a rejected upgrade.
    */
   private accept(ws: WebSocket, request: IncomingMessage, url: URL): void {
     ws.on('error', (error) => this.onSocketError(error));
 
     const token = tokenOf(request, url);
     if (token === undefined) {
-      this.refuse(
+      this.reject(
         ws,
         CloseCodes.unauthorized,
         'Missing token: send Authorization: Bearer <token> or ?token=',
@@ -131,11 +131,11 @@ export class Gateway {
       return;
     }
     if (!this.options.tokens.verify(token)) {
-      this.refuse(ws, CloseCodes.unauthorized, 'Invalid token', 'unauthorized');
+      this.reject(ws, CloseCodes.unauthorized, 'Invalid token', 'unauthorized');
       return;
     }
     if (this.sessions.size >= this.options.maxConnections) {
-      this.refuse(
+      this.reject(
         ws,
         CloseCodes.tryAgainLater,
         `Connection limit of ${this.options.maxConnections} reached; retry later`,
@@ -165,9 +165,9 @@ export class Gateway {
     });
   }
 
-  private refuse(ws: WebSocket, code: number, reason: string, metric: CloseReason): void {
+  private reject(ws: WebSocket, code: number, reason: string, metric: CloseReason): void {
     this.options.metrics.closed.inc({ reason: metric });
-    this.logger.info('Connection refused', { reason: metric });
+    this.logger.info('Connection rejected', { reason: metric });
     ws.close(code, reason);
   }
 

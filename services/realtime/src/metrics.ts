@@ -1,6 +1,6 @@
 import { counter, gauge, histogram, latencyBucketsSeconds, type Registry } from '@backbone/platform';
 
-/** Why the gateway closed or refused a connection. */
+/** Reason the gateway closed or rejected a connection. */
 export type CloseReason =
   | 'unauthorized'
   | 'connection_limit'
@@ -23,7 +23,7 @@ export function createRealtimeMetrics(registry: Registry) {
     }),
     closed: counter(registry, {
       name: 'realtime_connections_closed_total',
-      help: 'Connections the gateway closed or refused, by reason; closes by the client are not counted.',
+      help: 'Connections the gateway closed or rejected, by reason; closes by the client are not counted.',
       labelNames: ['reason'] as const,
     }),
     delivered: counter(registry, {

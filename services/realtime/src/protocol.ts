@@ -7,7 +7,7 @@ export const REALTIME_PATH = '/v1/realtime';
 export const CloseCodes = {
   /** The gateway is shutting down; reconnect, possibly to another instance. */
   serviceRestart: 1012,
-  /** This instance holds its maximum number of connections; retry later or elsewhere. */
+  /** This instance has its maximum number of connections; retry later or elsewhere. */
   tryAgainLater: 1013,
   /** A client message was larger than the limit (sent by `ws` itself). */
   messageTooBig: 1009,
@@ -52,7 +52,7 @@ export type SubscribeMessage = z.output<typeof subscribeSchema>;
 
 /**
  * Builds an `event` message without parsing the payload again: the stream
- * holds the payload JSON exactly as the publisher validated it.
+ * contains the payload JSON exactly as the publisher validated it.
  */
 export function eventMessage(topic: string, channel: string, id: string, payloadJson: string): string {
   return `{"type":"event","topic":${JSON.stringify(topic)},"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"payload":${payloadJson}}`;
@@ -84,5 +84,8 @@ export function compareEventIds(a: string, b: string): number {
     return byMs < 0n ? -1 : 1;
   }
   const bySeq = BigInt(aSeq) - BigInt(bSeq);
-  return bySeq === 0n ? 0 : bySeq < 0n ? -1 : 1;
+  if (bySeq === 0n) {
+    return 0;
+  }
+  return bySeq < 0n ? -1 : 1;
 }

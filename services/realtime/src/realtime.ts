@@ -41,7 +41,7 @@ export interface RealtimeHandle {
   stop(): Promise<boolean>;
 }
 
-/** Longest wait for Redis during start-up before the start fails. */
+/** Maximum wait for Redis during start-up before the start fails. */
 const REDIS_START_TIMEOUT_MS = 30_000;
 const REPLAY_BATCH_SIZE = 500;
 

@@ -8,7 +8,7 @@ type Entries = [id: string, fields: string[]][];
 
 /**
  * Tells whether events after `lastEventId` may be missing from the stream of
- * `channel`. That is the case when the stream no longer holds the client's own
+ * `channel`. That is the case when the stream no longer contains the client's own
  * last event: it was trimmed, so newer ones may have been trimmed too. The
  * check is conservative by one entry, because it also reports a gap when only
  * the client's own event is gone.
@@ -21,7 +21,7 @@ export async function hasReplayGap(connection: Redis, channel: ChannelName, last
 
 /**
  * Yields the events of `channel` after `afterId` up to and including
- * `untilId`, in stream order, `batchSize` at a time, so a long replay holds
+ * `untilId`, in stream order, `batchSize` at a time, so a long replay keeps
  * one batch in memory.
  */
 export async function* readMissedEvents(

@@ -33,7 +33,7 @@ export interface SubscriptionManagerOptions {
 const REPLAY_DRAIN_POLL_MS = 20;
 
 /**
- * Which local client follows which topic, and the fan-out of events to them.
+ * Index of the local sessions by topic, and the fan-out of events to them.
  * Each event message is serialised once per topic and written to every
  * session of that topic.
  */

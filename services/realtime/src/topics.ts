@@ -8,7 +8,7 @@ import { type ChannelName, ChannelNames, channelNames, entityIdSchema, isChannel
  */
 
 interface EntityKind {
-  /** Channel whose payload field holds the id of this kind of entity. */
+  /** Payload field, per channel, that contains the id of this kind of entity. */
   fields: Partial<Record<ChannelName, string>>;
 }
 
