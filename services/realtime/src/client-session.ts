@@ -86,6 +86,11 @@ export class ClientSession {
     }
   }
 
+  /** Whether the session cut the client off for reading too slowly. */
+  wasCutOff(): boolean {
+    return this.cutOff;
+  }
+
   /** Bytes written but not yet taken by the client, plus events waiting behind a replay. */
   backlogBytes(): number {
     return this.socket.bufferedAmount + this.pendingBytes;

@@ -55,7 +55,8 @@ export class SubscriptionManager {
     for (const event of events) {
       const payload = parseJson(event.payloadJson);
       let delivered = 0;
-      let dropped = 0;
+      let droppedSlow = 0;
+      let droppedClosing = 0;
       for (const topic of topicsOfEvent(event.channel, payload)) {
         const sessions = this.byTopic.get(topic);
         if (sessions === undefined) {
@@ -66,8 +67,10 @@ export class SubscriptionManager {
           const subscription = session.subscriptions.get(topic);
           if (subscription !== undefined && session.deliver(subscription, message)) {
             delivered += 1;
+          } else if (session.wasCutOff()) {
+            droppedSlow += 1;
           } else {
-            dropped += 1;
+            droppedClosing += 1;
           }
         }
       }
@@ -76,8 +79,11 @@ export class SubscriptionManager {
         metrics.delivered.inc({ channel: event.channel }, delivered);
         metrics.deliveryLatency.observe(Math.max(0, Date.now() - eventTimeMs(event.id)) / 1_000);
       }
-      if (dropped > 0) {
-        metrics.dropped.inc({ channel: event.channel, reason: 'slow_client' }, dropped);
+      if (droppedSlow > 0) {
+        metrics.dropped.inc({ channel: event.channel, reason: 'slow_client' }, droppedSlow);
+      }
+      if (droppedClosing > 0) {
+        metrics.dropped.inc({ channel: event.channel, reason: 'connection_closing' }, droppedClosing);
       }
     }
   }
