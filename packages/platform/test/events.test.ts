@@ -100,6 +100,24 @@ describe('EventPublisher and EventSubscriber', () => {
     ]);
   });
 
+  it('publishes with one script call per event', async () => {
+    const scriptCalls = async (): Promise<number> => {
+      const stats = await publisherConnection.info('commandstats');
+      return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    };
+    await publisher.publish(ChannelNames.mapUpdated, { mapId: 'warm-up', changes: ['name'], timestamp });
+    const before = await scriptCalls();
+
+    for (let index = 0; index < 10; index += 1) {
+      await publisher.publish(ChannelNames.mapUpdated, { mapId: `m${index}`, changes: ['name'], timestamp });
+    }
+
+    expect((await scriptCalls()) - before).toBe(10);
+  });
+
   it('caps the channel stream near its maximum length', async () => {
     const capped = new EventPublisher(publisherConnection, undefined, { streamMaxLength: 10 });
     const stream = eventStreamKey(ChannelNames.mapUpdated);

@@ -50,6 +50,28 @@ describe('realtime across a Redis restart', () => {
     client.close();
   });
 
+  it('answers a resume during an outage with replay_unavailable', async () => {
+    const client = await TestClient.connect(gateway.url);
+    await redis.stop();
+
+    client.send({
+      type: 'subscribe',
+      topic: ChannelNames.mapCompleted,
+      lastEventIds: { [ChannelNames.mapCompleted]: '1-0' },
+    });
+    const error = await client.next((message) => message.type === 'error', 15_000);
+    const ack = await client.next((message) => message.type === 'subscribed', 15_000);
+    await redis.restart();
+    await eventually(async () => (await readiness(gateway)) === 200, 15_000);
+    await eventually(() => connection.status === 'ready', 15_000);
+    await publisher.publish(ChannelNames.mapCompleted, { mapId: 'live', tournamentId: null, result: null, timestamp });
+
+    expect(error.code).toBe('replay_unavailable');
+    expect(ack.type).toBe('subscribed');
+    expect((await client.next((message) => message.type === 'event', 15_000)).payload?.mapId).toBe('live');
+    client.close();
+  });
+
   it('delivers after a restart that lost the streams', async () => {
     const client = await TestClient.connect(gateway.url);
     await client.subscribe(ChannelNames.tournamentActivated);
