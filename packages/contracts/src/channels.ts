@@ -90,3 +90,12 @@ export function isChannelName(value: string): value is ChannelName {
 export function eventSchema<C extends ChannelName>(channel: C): z.ZodType<EventPayload<C>> {
   return channels[channel].schema as unknown as z.ZodType<EventPayload<C>>;
 }
+
+/**
+ * Redis stream that keeps the recent events of `channel` for replay. The
+ * publisher appends every event here in the same script that publishes it,
+ * and the entry id is the event's id for WebSocket clients.
+ */
+export function eventStreamKey(channel: ChannelName): string {
+  return `events:${channel}`;
+}

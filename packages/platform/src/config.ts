@@ -23,6 +23,12 @@ export const commonConfigShape = {
     .default('bull'),
   OPS_PORT: portSchema.default(9100),
   SHUTDOWN_TIMEOUT_MS: durationMsSchema.default(25_000),
+  /**
+   * Approximate number of recent events kept per channel in its Redis stream
+   * for replay. Redis trims in whole macro nodes, so a stream may hold
+   * somewhat more.
+   */
+  EVENTS_STREAM_MAX_LENGTH: z.coerce.number().int().positive().default(10_000),
 };
 
 export type CommonConfig = z.output<z.ZodObject<typeof commonConfigShape>>;

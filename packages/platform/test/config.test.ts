@@ -31,6 +31,7 @@ describe('loadConfig', () => {
     expect(config.OPS_PORT).toBe(9100);
     expect(config.SHUTDOWN_TIMEOUT_MS).toBe(25_000);
     expect(config.BULLMQ_PREFIX).toBe('bull');
+    expect(config.EVENTS_STREAM_MAX_LENGTH).toBe(10_000);
     expect(config.WORKER_CONCURRENCY).toBe(5);
   });
 

@@ -1,9 +1,10 @@
 import { PassThrough } from 'node:stream';
-import { ChannelNames, type EventPayload } from '@backbone/contracts';
+import { ChannelNames, type EventPayload, eventStreamKey } from '@backbone/contracts';
 import {
   createLogger,
   createMetricsRegistry,
   createRedisConnection,
+  EVENT_STREAM_PAYLOAD_FIELD,
   EventPublisher,
   EventSubscriber,
   NotFoundError,
@@ -84,12 +85,60 @@ describe('EventPublisher and EventSubscriber', () => {
     expect(event).toEqual({ mapId: 'm1', tournamentId: null, result: { winner: 'red' }, timestamp });
   });
 
+  it('records each event in its channel stream', async () => {
+    const stream = eventStreamKey(ChannelNames.tournamentCreated);
+    const before = await publisherConnection.xlen(stream);
+
+    await publisher.publish(ChannelNames.tournamentCreated, { tournamentId: 't9', startsAt: timestamp, timestamp });
+    await publisher.publish(ChannelNames.mapUpdated, { mapId: 'm9', changes: ['image'], timestamp });
+
+    const entries = await publisherConnection.xrevrange(stream, '+', '-', 'COUNT', 1);
+    expect(await publisherConnection.xlen(stream)).toBe(before + 1);
+    expect(entries[0]?.[1]).toEqual([
+      EVENT_STREAM_PAYLOAD_FIELD,
+      JSON.stringify({ tournamentId: 't9', startsAt: timestamp, timestamp }),
+    ]);
+  });
+
+  it('publishes with one script call per event', async () => {
+    const scriptCalls = async (): Promise<number> => {
+      const stats = await publisherConnection.info('commandstats');
+      return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    };
+    await publisher.publish(ChannelNames.mapUpdated, { mapId: 'warm-up', changes: ['name'], timestamp });
+    const before = await scriptCalls();
+
+    for (let index = 0; index < 10; index += 1) {
+      await publisher.publish(ChannelNames.mapUpdated, { mapId: `m${index}`, changes: ['name'], timestamp });
+    }
+
+    expect((await scriptCalls()) - before).toBe(10);
+  });
+
+  it('caps the channel stream near its maximum length', async () => {
+    const capped = new EventPublisher(publisherConnection, undefined, { streamMaxLength: 10 });
+    const stream = eventStreamKey(ChannelNames.mapUpdated);
+
+    for (let index = 0; index < 400; index += 1) {
+      await capped.publish(ChannelNames.mapUpdated, { mapId: `m${index}`, changes: ['name'], timestamp });
+    }
+
+    // MAXLEN ~ trims whole stream nodes of up to 100 entries, so up to ~110 remain.
+    const length = await publisherConnection.xlen(stream);
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThanOrEqual(110);
+  });
+
   it('rejects an invalid event before it reaches Redis', async () => {
     const monitor = server.client();
     const published: string[] = [];
     await monitor.psubscribe('*');
     monitor.on('pmessage', (_pattern: string, channel: string) => published.push(channel));
 
+    const streamLength = await publisherConnection.xlen(eventStreamKey(ChannelNames.mapCompleted));
     const attempt = publisher.publishUnchecked(ChannelNames.mapCompleted, { mapId: 'm1', timestamp: 'now' });
 
     await expect(attempt).rejects.toThrow(ValidationError);
@@ -99,6 +148,7 @@ describe('EventPublisher and EventSubscriber', () => {
     await publisher.publish(ChannelNames.tournamentCreated, { tournamentId: 't1', startsAt: timestamp, timestamp });
     await eventually(() => (published.length > 0 ? published : undefined));
     expect(published).toEqual(['tournament:created']);
+    expect(await publisherConnection.xlen(eventStreamKey(ChannelNames.mapCompleted))).toBe(streamLength);
     monitor.disconnect();
   });
 

@@ -20,6 +20,7 @@ const localStackShape = {
   MAIL_SMTP_PORT: portSchema.default(1025),
   MAIL_WEB_PORT: portSchema.default(1080),
   API_PORT: portSchema.default(3000),
+  REALTIME_PORT: portSchema.default(3001),
   /** First of the consecutive ops ports given to services without their own server. */
   LOCAL_OPS_BASE_PORT: portSchema.default(9101),
 };

@@ -43,6 +43,7 @@ async function main(): Promise<number> {
     MEDIA_DIR: process.env.MEDIA_DIR || join(dataDir, 'media'),
     SMTP_URL: process.env.SMTP_URL || `smtp://127.0.0.1:${config.MAIL_SMTP_PORT}`,
     API_PORT: String(config.API_PORT),
+    REALTIME_PORT: String(config.REALTIME_PORT),
     LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
     FORCE_COLOR: process.env.FORCE_COLOR ?? '1',
   };
@@ -96,6 +97,7 @@ function printBanner(
     `  API          ${api}  (Authorization: Bearer ${shown(secrets.API_KEYS)})`,
     `  OpenAPI      ${api}/openapi.json`,
     `  Bull Board   ${api}/admin/queues  (user ${shown(secrets.BULL_BOARD_USERNAME)}, password ${shown(secrets.BULL_BOARD_PASSWORD)})`,
+    `  Realtime     ws://localhost:${config.REALTIME_PORT}/v1/realtime?token=${shown(secrets.REALTIME_TOKENS)}`,
     `  Mail         http://localhost:${config.MAIL_WEB_PORT}  (SMTP on port ${config.MAIL_SMTP_PORT})`,
     '  Stop with Ctrl-C.',
     '',
