@@ -6,6 +6,7 @@ import {
   JobNames,
   QueueNames,
 } from '@backbone/contracts';
+import { EventPublisher } from '@backbone/platform';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -129,7 +130,8 @@ export interface InvalidationLatencyOptions {
 
 /**
  * Time from an event's PUBLISH to the deletion of the cache entry it makes
- * stale, with the cache-invalidator as a child process. The deletion is
+ * stale, with the cache-invalidator as a child process and the events sent
+ * through the platform's `EventPublisher`. The deletion is
  * observed through Redis keyspace notifications on the entry's key.
  */
 export async function measureInvalidationLatency(options: InvalidationLatencyOptions): Promise<LatencyFigures> {
@@ -137,6 +139,8 @@ export async function measureInvalidationLatency(options: InvalidationLatencyOpt
   const invalidator = await startService('cache-invalidator', options.redisUrl, 'bench');
   const watcher = connection.duplicate();
   const publisher = connection.duplicate();
+  // The system's own publish path: validation, stream append and PUBLISH in one script.
+  const events = new EventPublisher(publisher);
 
   try {
     await connection.config('SET', 'notify-keyspace-events', 'Kg');
@@ -161,13 +165,9 @@ export async function measureInvalidationLatency(options: InvalidationLatencyOpt
     await pipeline.exec();
 
     await atSteadyRate(options.count, options.ratePerSecond, async (index) => {
-      const event = JSON.stringify({
-        mapId: `bench-map-${index}`,
-        changes: ['image'],
-        timestamp: new Date().toISOString(),
-      });
+      const event = { mapId: `bench-map-${index}`, changes: ['image' as const], timestamp: new Date().toISOString() };
       publishedAt.set(keyOf(index), performance.now());
-      await publisher.publish(ChannelNames.mapUpdated, event);
+      await events.publish(ChannelNames.mapUpdated, event);
     });
 
     const deadline = Date.now() + 10_000;

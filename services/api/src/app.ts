@@ -125,7 +125,7 @@ export async function startApi(config: ApiConfig, deps: ApiDeps): Promise<ApiHan
     logger,
     redis,
     producer,
-    publisher: new EventPublisher(redis, registry),
+    publisher: new EventPublisher(redis, registry, { streamMaxLength: config.EVENTS_STREAM_MAX_LENGTH }),
     cache: new CacheAside(redis, { ttlSeconds: config.CACHE_TTL_SECONDS }),
     tournaments: new TournamentStore(redis),
     maps: new MapStore(redis),

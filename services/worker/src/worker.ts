@@ -108,7 +108,7 @@ async function startComponents(
   const redis = createRedisConnection(config.REDIS_URL, 'worker', { name: 'worker' });
   lifecycle.add('redis', () => closeRedis(redis));
 
-  const publisher = new EventPublisher(redis, metrics);
+  const publisher = new EventPublisher(redis, metrics, { streamMaxLength: config.EVENTS_STREAM_MAX_LENGTH });
   const services: ProcessorServices = { config, redis, publisher, logger };
   const registry = buildProcessorRegistry((deps.processors ?? createProcessors)(services));
 
