@@ -116,6 +116,7 @@ export async function measureJobLatency(options: JobLatencyOptions): Promise<Lat
     return summarize(latencies);
   } finally {
     await events.close();
+    eventsConnection.disconnect();
     await worker.process.stop();
     await api.process.stop();
   }

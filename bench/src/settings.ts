@@ -1,0 +1,57 @@
+/** Sizes of one benchmark run. The short mode proves the benchmark works; the full mode gives the published figures. */
+export interface BenchSettings {
+  mode: 'short' | 'full';
+  repetitions: number;
+  /** Length of each enqueue load, in seconds. */
+  enqueueSeconds: number;
+  /** Concurrent HTTP connections and concurrent `Queue.add` callers. */
+  connections: number;
+  batchSize: number;
+  /** No-op jobs drained per processing run. */
+  drainJobs: number;
+  concurrencies: number[];
+  /** Jobs per scaling run: 20 ms waits, and 5 ms of CPU. */
+  ioJobs: number;
+  cpuJobs: number;
+  /** Requests or events per latency run, sent at `latencyRatePerSecond`. */
+  latencyCount: number;
+  latencyRatePerSecond: number;
+  /** Runs of a schedule firing every second. */
+  schedulerRuns: number;
+  realtime: { idleConnections: number; subscribers: number; events: number; publishIntervalMs: number };
+}
+
+export function benchSettings(short: boolean): BenchSettings {
+  if (short) {
+    return {
+      mode: 'short',
+      repetitions: 3,
+      enqueueSeconds: 1,
+      connections: 10,
+      batchSize: 100,
+      drainJobs: 1_000,
+      concurrencies: [1, 10, 50],
+      ioJobs: 400,
+      cpuJobs: 150,
+      latencyCount: 200,
+      latencyRatePerSecond: 200,
+      schedulerRuns: 3,
+      realtime: { idleConnections: 500, subscribers: 100, events: 20, publishIntervalMs: 20 },
+    };
+  }
+  return {
+    mode: 'full',
+    repetitions: 3,
+    enqueueSeconds: 8,
+    connections: 10,
+    batchSize: 100,
+    drainJobs: 10_000,
+    concurrencies: [1, 10, 50],
+    ioJobs: 3_000,
+    cpuJobs: 1_000,
+    latencyCount: 3_000,
+    latencyRatePerSecond: 200,
+    schedulerRuns: 20,
+    realtime: { idleConnections: 5_000, subscribers: 1_000, events: 100, publishIntervalMs: 50 },
+  };
+}
