@@ -73,10 +73,8 @@ export async function measureJobLatency(options: JobLatencyOptions): Promise<Lat
     WORKER_QUEUES: QueueNames.scheduler,
     WORKER_CONCURRENCY: '10',
   });
-  const events = new QueueEvents(QueueNames.scheduler, {
-    connection: options.connection.duplicate(),
-    prefix: options.prefix,
-  });
+  const eventsConnection = options.connection.duplicate();
+  const events = new QueueEvents(QueueNames.scheduler, { connection: eventsConnection, prefix: options.prefix });
   await events.waitUntilReady();
 
   const acceptedAt = new Map<string, number>();
