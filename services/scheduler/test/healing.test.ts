@@ -105,3 +105,31 @@ describe('scheduler self-healing', () => {
     expect(counts.pending).toBe(1);
   });
 });
+
+describe('periodic reconcile', () => {
+  let server: RedisTestServer;
+
+  beforeAll(async () => {
+    server = await RedisTestServer.start();
+  });
+
+  afterAll(async () => {
+    await server.cleanup();
+  });
+
+  it('restores a flushed scheduler by itself', async () => {
+    const config = schedulerConfig(server.url(), { SCHEDULER_RECONCILE_INTERVAL_MS: '100' });
+    const handle = await startScheduler(config, quietDeps());
+    const redis = server.client();
+    await redis.flushall();
+
+    const restored = await waitFor(
+      async () => (await countSchedulerKeys(redis, config.BULLMQ_PREFIX)).schedulers === 1,
+      5_000,
+    );
+    await handle.stop();
+
+    expect(restored).toBe(true);
+    expect((await countSchedulerKeys(redis, config.BULLMQ_PREFIX)).pending).toBe(1);
+  });
+});
