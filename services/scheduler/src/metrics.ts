@@ -1,8 +1,6 @@
 import { counter, gauge, type Registry } from '@backbone/platform';
 import type { Counter, Gauge } from 'prom-client';
 
-export type ScheduleChange = 'created' | 'changed' | 'restored' | 'removed';
-
 export interface SchedulerMetrics {
   schedulesDeclared: Gauge;
   lastReconcileSuccess: Gauge;

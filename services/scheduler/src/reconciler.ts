@@ -8,7 +8,7 @@ import type { ReconcileLock } from './reconcile-lock';
 import type { DesiredSchedule } from './schedules/desired-schedules';
 import { findPendingRuns, isRunOutstanding, schedulerRunId } from './schedules/pending-runs';
 
-/** What one reconcile did to one declared schedule. */
+/** Result of one reconcile for one declared schedule. */
 export type ScheduleOutcome = 'created' | 'changed' | 'restored' | 'unchanged';
 
 export interface ScheduleResult {
@@ -33,7 +33,7 @@ export interface ScheduleReconcilerOptions {
   redis: Redis;
   schedules: readonly DesiredSchedule[];
   lock: ReconcileLock;
-  /** Longest wait for another replica's reconcile to release the lock. */
+  /** Maximum wait for another replica's reconcile to release the lock. */
   lockWaitMs: number;
   logger: Logger;
   metrics: SchedulerMetrics;
@@ -129,8 +129,8 @@ export class ScheduleReconciler {
   }
 
   /**
-   * Whether the scheduler's current run still exists and has not finished.
-   * An active run counts too: its worker adds the following run itself.
+   * Checks that the scheduler's current run exists and has not finished. An
+   * active run counts, because its worker adds the following run itself.
    */
   private async hasOutstandingRun(queue: Queue, scheduler: JobSchedulerJson): Promise<boolean> {
     if (scheduler.next === undefined || scheduler.next === null) {
@@ -143,7 +143,9 @@ export class ScheduleReconciler {
     const removed: ReconcileReport['removed'] = [];
 
     for (const [queueName, queue] of this.options.queues) {
-      const declaredIds = new Set(this.options.schedules.filter((s) => s.queue === queueName).map((s) => s.id));
+      const declaredIds = new Set(
+        this.options.schedules.filter((schedule) => schedule.queue === queueName).map((schedule) => schedule.id),
+      );
       const existing = await queue.getJobSchedulers();
 
       for (const scheduler of existing) {
@@ -151,8 +153,8 @@ export class ScheduleReconciler {
           continue;
         }
 
-        // BullMQ deletes the run only while it is delayed; a due run already
-        // moved to the wait list would still run once, so it goes too.
+        // BullMQ deletes the run only while it is delayed. A due run already
+        // moved to the wait list would still run once, so it is removed too.
         await queue.removeJobScheduler(scheduler.key);
         const removedRuns = await this.removePendingRuns(queue, scheduler.key);
 

@@ -32,7 +32,7 @@ export interface SchedulerHandle {
   stop(): Promise<void>;
 }
 
-/** Longest wait for Redis at start before the service gives up. */
+/** Maximum wait for Redis at start before the service fails to start. */
 const REDIS_READY_TIMEOUT_MS = 10_000;
 
 /**

@@ -69,7 +69,7 @@ describe('scheduler self-healing', () => {
     const handle = await start(config);
     const base = `${config.BULLMQ_PREFIX}:${QueueNames.scheduler}`;
     const [runId] = await redis.zrange(`${base}:delayed`, 0, -1);
-    // BullMQ refuses to remove a scheduler's current run, so the loss is simulated on the keys.
+    // BullMQ rejects removing a scheduler's current run, so the test deletes its keys instead.
     await redis.zrem(`${base}:delayed`, String(runId));
     await redis.del(`${base}:${runId}`);
 

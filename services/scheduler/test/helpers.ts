@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 
 import { type SchedulerConfig, schedulerConfigShape } from '../src/config';
 
-/** A BullMQ prefix of its own per test, so tests sharing one Redis never see each other's keys. */
+/** Creates a BullMQ prefix per test, so tests sharing one Redis never see each other's keys. */
 export function uniquePrefix(): string {
   return `t${randomUUID().slice(0, 8)}`;
 }
@@ -26,7 +26,7 @@ export function schedulerConfig(redisUrl: string, env: Record<string, string> = 
   });
 }
 
-/** A logger whose JSON lines the test can read back. */
+/** Creates a logger whose JSON lines the test can read back. */
 export function capturingLogger(): { logger: Logger; entries: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
   const lines: string[] = [];

@@ -17,7 +17,7 @@ interface Exited {
 
 function runMain(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exited>; output: () => string } {
   const child = spawn(process.execPath, [MAIN], {
-    // An empty working directory keeps a developer's .env out of the test.
+    // The test folder has no .env file, so a developer's .env stays out of the test.
     cwd: __dirname,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_FORMAT: 'json', OPS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

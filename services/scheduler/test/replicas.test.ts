@@ -70,8 +70,8 @@ describe('scheduler replicas and restarts', () => {
   });
 
   it('replica starting beside a running one', async () => {
-    // Reconciles every 20 ms on both replicas, with a second replica starting and
-    // stopping in the middle; sampled with MULTI so each sample is one instant.
+    // Both replicas reconcile every 20 ms while the second one starts and stops.
+    // Each sample reads all three keys in one MULTI, so it shows one instant.
     const config = schedulerConfig(server.url(), { SCHEDULER_RECONCILE_INTERVAL_MS: '20' });
     await start(config);
     const samples: number[][] = [];
@@ -116,7 +116,7 @@ describe('reconcile lock', () => {
     await server.cleanup();
   });
 
-  it('second holder waits for release', async () => {
+  it('held lock rejects a second holder', async () => {
     const lock = new ReconcileLock(redis, { key: 'lock-a', ttlMs: 10_000 });
 
     const first = await lock.tryAcquire();

@@ -22,7 +22,7 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (character) => `\\${character}`);
 }
 
-/** Whether the run `jobId` exists and has not finished: pending, or active when `countActive`. */
+/** Checks that run `jobId` exists and has not started, or is active when `countActive` is set. */
 export async function isRunOutstanding(queue: Queue, jobId: string, countActive: boolean): Promise<boolean> {
   const state = await queue.getJobState(jobId);
   return PENDING_STATES.has(state) || (countActive && state === 'active');
@@ -33,9 +33,9 @@ export async function isRunOutstanding(queue: Queue, jobId: string, countActive:
  * BullMQ keeps them: the delayed and prioritized sorted sets and the wait and
  * paused lists.
  *
- * NOTE: the wait and paused lists are read whole, page by page. On a queue
- * with a large backlog this costs one LRANGE per thousand jobs; it runs only
- * when a scheduler is created or removed, not on an unchanged reconcile.
+ * NOTE: the wait and paused lists are read whole, one LRANGE per thousand
+ * jobs, which is slow on a queue with a large backlog. This runs only when a
+ * scheduler is created, restored or removed, never on an unchanged reconcile.
  */
 export async function findPendingRuns(redis: Redis, queue: Queue, schedulerId: string): Promise<string[]> {
   const found = new Set<string>();
