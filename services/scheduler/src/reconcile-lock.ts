@@ -37,12 +37,15 @@ export class ReconcileLock {
     return reply === 'OK' ? token : undefined;
   }
 
-  /** Waits up to `waitMs` for the lock and returns the token, or `undefined` when it stayed busy. */
-  async acquire(waitMs: number): Promise<string | undefined> {
+  /**
+   * Waits up to `waitMs` for the lock and returns the token, or `undefined`
+   * when it stayed busy or `signal` was aborted first.
+   */
+  async acquire(waitMs: number, signal?: AbortSignal): Promise<string | undefined> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const token = await this.tryAcquire();
-      if (token !== undefined || Date.now() >= deadline) {
+      if (token !== undefined || Date.now() >= deadline || signal?.aborted === true) {
         return token;
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));

@@ -58,11 +58,12 @@ export class ScheduleReconciler {
 
   constructor(private readonly options: ScheduleReconcilerOptions) {}
 
-  async reconcile(): Promise<ReconcileReport> {
+  /** Reconciles once; `signal` ends the wait for the lock early, as on shutdown. */
+  async reconcile(signal?: AbortSignal): Promise<ReconcileReport> {
     const { lock, lockWaitMs } = this.options;
     const startedAt = Date.now();
 
-    const token = await lock.acquire(lockWaitMs);
+    const token = await lock.acquire(lockWaitMs, signal);
     if (token === undefined) {
       throw new ReconcileLockBusyError(lockWaitMs);
     }

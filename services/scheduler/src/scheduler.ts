@@ -65,6 +65,10 @@ export async function startScheduler(config: SchedulerConfig, deps: SchedulerDep
 
   let opsStarted = false;
   const closeAll = async (): Promise<void> => {
+    if (redis.status !== 'ready') {
+      // Fails the commands queued while Redis is away, so nothing below waits for it.
+      redis.disconnect();
+    }
     for (const queue of queues.values()) {
       await queue.close();
     }
@@ -110,12 +114,13 @@ export async function startScheduler(config: SchedulerConfig, deps: SchedulerDep
   }
 
   // One reconcile at a time in this process; the Redis lock covers other replicas.
+  const stopSignal = new AbortController();
   let running: Promise<ReconcileReport> | undefined;
   const runReconcile = async (): Promise<ReconcileReport> => {
     while (running !== undefined) {
       await running.catch(() => undefined);
     }
-    const current = reconciler.reconcile();
+    const current = reconciler.reconcile(stopSignal.signal);
     running = current;
     try {
       const report = await current;
@@ -143,7 +148,11 @@ export async function startScheduler(config: SchedulerConfig, deps: SchedulerDep
   const scheduleNext = (): void => {
     timer = setTimeout(() => {
       void runReconcile()
-        .catch((error: unknown) => logger.error('Reconcile failed; retrying at the next interval', { error }))
+        .catch((error: unknown) => {
+          if (!stopped) {
+            logger.error('Reconcile failed; retrying at the next interval', { error });
+          }
+        })
         .finally(() => {
           if (!stopped) {
             scheduleNext();
@@ -166,7 +175,11 @@ export async function startScheduler(config: SchedulerConfig, deps: SchedulerDep
       stopping ??= (async () => {
         stopped = true;
         clearTimeout(timer);
-        await running?.catch(() => undefined);
+        stopSignal.abort();
+        // A reconcile blocked on an unreachable Redis is failed by closeAll instead.
+        if (redis.status === 'ready') {
+          await running?.catch(() => undefined);
+        }
         await closeAll();
       })();
       return stopping;

@@ -132,4 +132,22 @@ describe('periodic reconcile', () => {
     expect(restored).toBe(true);
     expect((await countSchedulerKeys(redis, config.BULLMQ_PREFIX)).pending).toBe(1);
   });
+
+  it('restores schedulers after a Redis crash', async () => {
+    const config = schedulerConfig(server.url(), { SCHEDULER_RECONCILE_INTERVAL_MS: '100' });
+    const handle = await startScheduler(config, quietDeps());
+
+    // Without persistence a killed server comes back empty, as after data loss.
+    await server.kill();
+    await server.restart();
+    const redis = server.client();
+    const restored = await waitFor(
+      async () => (await countSchedulerKeys(redis, config.BULLMQ_PREFIX)).schedulers === 1,
+      10_000,
+    );
+    await handle.stop();
+
+    expect(restored).toBe(true);
+    expect((await countSchedulerKeys(redis, config.BULLMQ_PREFIX)).pending).toBe(1);
+  });
 });

@@ -137,4 +137,19 @@ describe('scheduler readiness without Redis', () => {
     expect(JSON.parse(down.body)).toMatchObject({ checks: { redis: false, firstReconcile: true } });
     expect(back).toBe(true);
   });
+
+  it('stop finishes while Redis is down', async () => {
+    const handle = await startScheduler(
+      schedulerConfig(server.url(), { SCHEDULER_RECONCILE_INTERVAL_MS: '50' }),
+      quietDeps(),
+    );
+    await server.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const startedAt = Date.now();
+    await handle.stop();
+    await server.restart();
+
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
 });
