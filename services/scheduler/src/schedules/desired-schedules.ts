@@ -70,7 +70,10 @@ export function resolveSchedules(
 ): DesiredSchedule[] {
   const unknown = Object.keys(overrides).filter((id) => !declared.some((schedule) => schedule.id === id));
   if (unknown.length > 0) {
-    throw new InvalidScheduleError(String(unknown[0]), `Override for undeclared schedule "${unknown[0]}"`);
+    throw new InvalidScheduleError(
+      String(unknown[0]),
+      `Invalid override: schedule "${unknown[0]}" is not declared in the contracts`,
+    );
   }
 
   return declared.map((schedule) => {
