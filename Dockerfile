@@ -22,8 +22,6 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 RUN npm prune --omit=dev --no-audit --no-fund
-# Sources, tests and build metadata are not needed at run time.
-RUN find packages services tools -depth -type d \( -name src -o -name test \) -exec rm -rf {} + && find . -path ./node_modules -prune -o -type f \( -name '*.tsbuildinfo' -o -name 'tsconfig*.json' \) -print | xargs rm -f
 
 FROM ${NODE_IMAGE} AS runtime
 # tini runs as PID 1: it forwards SIGTERM to Node and reaps zombie processes.
