@@ -44,7 +44,9 @@ describe('KEDA worker triggers', () => {
     client = redis.client();
     const objects = renderOverlay('dev');
     scaledObject = findObject(objects, 'ScaledObject', 'worker')!;
-    const common = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name.startsWith('backbone-common'))!;
+    const common = objects.find(
+      (object) => object.kind === 'ConfigMap' && object.metadata.name.startsWith('backbone-common'),
+    )!;
     prefix = objectData(common).BULLMQ_PREFIX!;
   });
 
