@@ -11,13 +11,13 @@ import { type ServiceProcess, startServiceProcess, waitForHttpOk } from './helpe
 import { entryPath, repositoryRoot, serviceOfCommand } from './helpers/services';
 
 /*
- * Runs the topology of docker-compose.yml as local processes: every app
- * service with its command and its environment from the file (defaults
- * resolved), as many processes as the file's replica count, Redis pointed at
- * the test's own server and Mailpit replaced by an SMTP server in the test.
- * Then one job (an e-mail through the api, a worker and SMTP) and one event
- * (a map completed through the api, Pub/Sub and the cache-invalidator) go
- * through the whole system.
+ * Runs the topology of docker-compose.yml as local processes. Every app
+ * service starts with its command and its environment from the file
+ * (defaults resolved), as many processes as the file's replica count. Redis
+ * points at the test's own server, and an SMTP server in the test replaces
+ * Mailpit. Then one job (an e-mail through the api, a worker and SMTP) and
+ * one event (a map completed through the api, Pub/Sub and the
+ * cache-invalidator) go through the whole system.
  */
 
 const compose = readComposeFile();

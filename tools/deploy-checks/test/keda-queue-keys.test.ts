@@ -6,11 +6,12 @@ import type { Redis } from 'ioredis';
 import { findObject, type KubeObject, objectData, renderOverlay } from './helpers/kubernetes';
 
 /*
- * KEDA's redis scaler asks Redis for a key's type and counts it with the
- * matching command (LLEN for a list, ZCARD for a sorted set, 0 when the key
- * is missing). This suite adds real BullMQ jobs and counts the keys the
- * ScaledObject names the same way, so a BullMQ upgrade that moves its keys
- * fails here rather than silently stopping the autoscaling.
+ * KEDA's redis scaler (pkg/scalers/redis_scaler.go in kedacore/keda) reads a
+ * key's type with TYPE in a Lua script and counts it with the matching
+ * command: LLEN for a list, ZCARD for a sorted set, 0 when the key is
+ * missing. This suite adds real BullMQ jobs and counts the keys that the
+ * ScaledObject names the same way. A BullMQ upgrade that moves its keys then
+ * fails here instead of silently stopping the autoscaling.
  */
 
 /** Length of a key as KEDA's redis scaler measures it. */
