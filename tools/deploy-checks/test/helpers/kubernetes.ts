@@ -44,10 +44,18 @@ export function renderOverlay(overlay: string): KubeObject[] {
         }
       }
     }
-    const output = execFileSync('kubectl', ['kustomize', join(copy, 'overlays', overlay)], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    let output: string;
+    try {
+      output = execFileSync('kubectl', ['kustomize', join(copy, 'overlays', overlay)], {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new Error('kubectl was not found on PATH; the k8s checks render overlays with `kubectl kustomize`.');
+      }
+      throw error;
+    }
     return parseAllDocuments(output)
       .map((document) => document.toJS() as KubeObject | null)
       .filter((object): object is KubeObject => object !== null);
