@@ -7,9 +7,11 @@ import {
   type ComposeService,
   dotenvVariableNames,
   durationSeconds,
+  interpolateAll,
   readComposeFile,
   resolvedEnvironment,
 } from './helpers/compose';
+import { composeSchemaProblems } from './helpers/compose-schema';
 import {
   configModulePath,
   environmentProblems,
@@ -57,6 +59,19 @@ describe('docker-compose.yml validation', () => {
     expect(result.error).toBeUndefined();
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('docker-compose.yml schema', () => {
+  test('matches the Compose Specification', () => {
+    expect(composeSchemaProblems(interpolateAll(compose))).toEqual([]);
+  });
+
+  test('schema rejects an unknown key', () => {
+    const broken = interpolateAll(compose);
+    (broken.services.api as Record<string, unknown>).stop_grace = '35s';
+
+    expect(composeSchemaProblems(broken)).toEqual(['/services/api must NOT have additional properties']);
   });
 });
 

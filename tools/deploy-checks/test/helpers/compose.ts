@@ -97,3 +97,17 @@ export function dotenvVariableNames(path: string): string[] {
     .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
 }
+
+/** `value` with every string resolved by `interpolate`, as Compose resolves the whole file before validating it. */
+export function interpolateAll<T>(value: T, variables: Record<string, string | undefined> = {}): T {
+  if (typeof value === 'string') {
+    return interpolate(value, variables) as T;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => interpolateAll(item, variables)) as T;
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateAll(item, variables)])) as T;
+  }
+  return value;
+}
