@@ -43,7 +43,7 @@ export type ServiceConfig<Shape extends z.ZodRawShape> = CommonConfig & z.output
  * one of them.
  */
 export const developmentSecrets: Readonly<Record<string, string>> = {
-  API_KEYS: 'dev-api-key',
+  API_KEYS: 'dev-api-key-0123456789',
   BULL_BOARD_PASSWORD: 'dev-board-password',
   REALTIME_TOKENS: 'dev-realtime-token',
 };
