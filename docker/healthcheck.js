@@ -2,8 +2,8 @@
  * Container health check: GET /healthz on this container's service and exit
  * 0 on a 2xx answer, 1 otherwise. Usage: `node docker/healthcheck.js [port]`.
  * Without a port it reads the service from PID 1's command line (tini runs
- * `node services/<name>/dist/main.js`): the api answers on API_PORT, every
- * other service on OPS_PORT. Plain CommonJS with no dependencies, because it
+ * `node services/<name>/dist/main.js`): the api answers on API_PORT, the
+ * realtime gateway on REALTIME_PORT, every other service on OPS_PORT. Plain CommonJS with no dependencies, because it
  * runs inside the production image.
  */
 const { readFileSync } = require('node:fs');
@@ -12,11 +12,18 @@ const { request } = require('node:http');
 const TIMEOUT_MS = 4000;
 const SERVICE_PATTERN = /services\/([a-z0-9-]+)\/dist\/main\.js/;
 
+/** Services that serve /healthz on their own port: the variable that sets it and its default. */
+const OWN_PORTS = {
+  api: ['API_PORT', 3000],
+  realtime: ['REALTIME_PORT', 3001],
+};
+
 /** Port of the /healthz endpoint for a service started with `commandLine` in `env`. */
 function healthPort(commandLine, env) {
   const service = SERVICE_PATTERN.exec(commandLine)?.[1];
-  const value = service === 'api' ? (env.API_PORT ?? '3000') : (env.OPS_PORT ?? '9100');
-  return Number(value === '' ? (service === 'api' ? 3000 : 9100) : value);
+  const [variable, fallback] = OWN_PORTS[service] ?? ['OPS_PORT', 9100];
+  const value = env[variable];
+  return value === undefined || value === '' ? fallback : Number(value);
 }
 
 function readInitCommandLine() {

@@ -87,6 +87,11 @@ describeTopology('docker-compose topology as local processes', () => {
           env.API_PORT = String(apiPort);
           apiKey = (env.API_KEYS ?? '').split(',')[0]!.trim();
         }
+        let ownPort: number | undefined;
+        if (env.REALTIME_PORT !== undefined) {
+          ownPort = await findFreePort();
+          env.REALTIME_PORT = String(ownPort);
+        }
         if (env.SMTP_URL !== undefined) {
           env.SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
         }
@@ -103,7 +108,7 @@ describeTopology('docker-compose topology as local processes', () => {
         started.push({
           child: startServiceProcess(`${name}#${replica + 1}`, args, { cwd: repositoryRoot, env }),
           service: entry,
-          healthPort: entry === 'api' ? apiPort : opsPort,
+          healthPort: entry === 'api' ? apiPort : (ownPort ?? opsPort),
         });
       }
     }

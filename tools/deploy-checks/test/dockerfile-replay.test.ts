@@ -116,6 +116,7 @@ describeReplay('Dockerfile replay', () => {
           ...(composeService === undefined ? {} : resolvedEnvironment(composeService)),
           REDIS_URL: redis.url(),
           API_PORT: String(port),
+          REALTIME_PORT: String(port),
           OPS_PORT: String(port),
           MEDIA_DIR: mediaDir,
           LOG_FORMAT: 'json',

@@ -119,6 +119,10 @@ describe('docker/healthcheck.js', () => {
     );
   });
 
+  test('realtime answers on REALTIME_PORT', () => {
+    expect(healthPort('node services/realtime/dist/main.js', { REALTIME_PORT: '3101', OPS_PORT: '9200' })).toBe(3101);
+  });
+
   test('other services answer on OPS_PORT', () => {
     expect(
       healthPort('/usr/bin/tini -- node services/worker/dist/main.js', { API_PORT: '3100', OPS_PORT: '9200' }),
