@@ -43,7 +43,8 @@ export type ServiceConfig<Shape extends z.ZodRawShape> = CommonConfig & z.output
  * one of them.
  */
 export const developmentSecrets: Readonly<Record<string, string>> = {
-  API_KEYS: 'dev-api-key',
+  /** At least 16 characters, the api's minimum key length. */
+  API_KEYS: 'dev-api-key-local-only',
   BULL_BOARD_PASSWORD: 'dev-board-password',
   REALTIME_TOKENS: 'dev-realtime-token',
 };

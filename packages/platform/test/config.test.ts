@@ -91,7 +91,11 @@ describe('loadConfig', () => {
 
   it('rejects development secrets in production', () => {
     const shape = { API_KEYS: z.string(), BULL_BOARD_PASSWORD: z.string() };
-    const env = { NODE_ENV: 'production', API_KEYS: 'dev-api-key', BULL_BOARD_PASSWORD: 'dev-board-password' };
+    const env = {
+      NODE_ENV: 'production',
+      API_KEYS: 'dev-api-key-local-only',
+      BULL_BOARD_PASSWORD: 'dev-board-password',
+    };
 
     expect(() => loadConfig(shape, { env })).toThrow(
       'Invalid configuration, 2 variables to fix:\n' +
@@ -101,9 +105,12 @@ describe('loadConfig', () => {
   });
 
   it('accepts development secrets outside production', () => {
-    const config = loadConfig({ API_KEYS: z.string() }, { env: { NODE_ENV: 'development', API_KEYS: 'dev-api-key' } });
+    const config = loadConfig(
+      { API_KEYS: z.string() },
+      { env: { NODE_ENV: 'development', API_KEYS: 'dev-api-key-local-only' } },
+    );
 
-    expect(config.API_KEYS).toBe('dev-api-key');
+    expect(config.API_KEYS).toBe('dev-api-key-local-only');
   });
 
   it('treats an empty string as unset', () => {
