@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 import { developmentSecrets, durationMsSchema } from '@backbone/platform';
 import { z } from 'zod';
 
@@ -18,7 +20,7 @@ const demoShape = {
 };
 
 export type DemoConfig = z.output<z.ZodObject<typeof demoShape>> & {
-  /** Photo to upload; when absent the demo generates one. */
+  /** Absolute path of the photo to upload; when absent the demo generates one. */
   imagePath: string | undefined;
 };
 
@@ -35,6 +37,8 @@ export const USAGE = 'Usage: npm run demo [-- path/to/photo.jpg]';
 /**
  * Reads the demo's settings from `env` and its optional image path from
  * `args` (the command-line arguments after the script), validated once.
+ * `npm run` starts scripts in the repository root, so a relative path is
+ * resolved against `INIT_CWD`, the directory npm was started in.
  */
 export function loadDemoConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): DemoConfig {
   if (args.length > 1) {
@@ -49,5 +53,6 @@ export function loadDemoConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
     throw new DemoConfigError(`Invalid demo configuration:\n${lines.join('\n')}`);
   }
-  return { ...result.data, imagePath: args[0] };
+  const imagePath = args[0] === undefined ? undefined : resolve(env.INIT_CWD ?? process.cwd(), args[0]);
+  return { ...result.data, imagePath };
 }
