@@ -91,7 +91,11 @@ describe('loadConfig', () => {
 
   it('rejects development secrets in production', () => {
     const shape = { API_KEYS: z.string(), BULL_BOARD_PASSWORD: z.string() };
-    const env = { NODE_ENV: 'production', API_KEYS: 'dev-api-key-0123456789', BULL_BOARD_PASSWORD: 'dev-board-password' };
+    const env = {
+      NODE_ENV: 'production',
+      API_KEYS: 'dev-api-key-0123456789',
+      BULL_BOARD_PASSWORD: 'dev-board-password',
+    };
 
     expect(() => loadConfig(shape, { env })).toThrow(
       'Invalid configuration, 2 variables to fix:\n' +
@@ -101,7 +105,10 @@ describe('loadConfig', () => {
   });
 
   it('accepts development secrets outside production', () => {
-    const config = loadConfig({ API_KEYS: z.string() }, { env: { NODE_ENV: 'development', API_KEYS: 'dev-api-key-0123456789' } });
+    const config = loadConfig(
+      { API_KEYS: z.string() },
+      { env: { NODE_ENV: 'development', API_KEYS: 'dev-api-key-0123456789' } },
+    );
 
     expect(config.API_KEYS).toBe('dev-api-key-0123456789');
   });

@@ -189,7 +189,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       ),
       get: operation(
         'List tournaments, earliest start first.',
-        { '200': jsonResponse('Tournaments.'), '400': problemResponse('Unknown status (`validation_failed`).') },
+        {
+          '200': jsonResponse('Tournaments; `Cache-Status` is `hit` when read from the cache.'),
+          '400': problemResponse('Unknown status (`validation_failed`).'),
+        },
         { parameters: [{ name: 'status', in: 'query', required: false, schema: { enum: tournamentStatuses } }] },
       ),
     },
@@ -197,7 +200,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       get: operation(
         'Read a tournament.',
         {
-          '200': jsonResponse('The tournament.'),
+          '200': jsonResponse('The tournament; `Cache-Status` is `hit` when read from the cache.'),
           '404': problemResponse('Unknown tournament (`tournament_not_found`).'),
         },
         { parameters: [pathParameter('id', 'Tournament id.')] },
@@ -213,7 +216,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     '/v1/maps/{id}': {
       get: operation(
         'Read a map with its status.',
-        { '200': jsonResponse('The map.'), '404': problemResponse('Unknown map (`map_not_found`).') },
+        {
+          '200': jsonResponse('The map; `Cache-Status` is `hit` when read from the cache.'),
+          '404': problemResponse('Unknown map (`map_not_found`).'),
+        },
         { parameters: [mapIdParameter] },
       ),
     },

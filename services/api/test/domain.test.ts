@@ -113,6 +113,26 @@ describe('api tournaments and maps', () => {
     expect(read.body).toMatchObject({ name: 'Dust', status: 'pending', tournamentId: tournament.body.id, image: null });
   });
 
+  it('marks cached map reads with Cache-Status', async () => {
+    const map = await testApi.http.post('/v1/maps').set('Authorization', AUTH).send({ name: 'Dust' });
+
+    const first = await testApi.http.get(`/v1/maps/${map.body.id}`).set('Authorization', AUTH);
+    const second = await testApi.http.get(`/v1/maps/${map.body.id}`).set('Authorization', AUTH);
+
+    expect(first.headers['cache-status']).toBe('backbone-api; fwd=miss');
+    expect(second.headers['cache-status']).toBe('backbone-api; hit');
+  });
+
+  it('marks cached tournament reads with Cache-Status', async () => {
+    const created = await createTournament('Cup');
+
+    const first = await testApi.http.get(`/v1/tournaments/${created.body.id}`).set('Authorization', AUTH);
+    const second = await testApi.http.get(`/v1/tournaments/${created.body.id}`).set('Authorization', AUTH);
+
+    expect(first.headers['cache-status']).toBe('backbone-api; fwd=miss');
+    expect(second.headers['cache-status']).toBe('backbone-api; hit');
+  });
+
   it('completes a map and publishes map:completed', async () => {
     const tournament = await createTournament('Cup');
     const map = await testApi.http

@@ -4,6 +4,7 @@ import { NotFoundError } from '@backbone/platform';
 
 import { type ApiContext, loggerOf } from '../context';
 import { jsonBody } from '../http/body';
+import { setCacheStatus } from '../http/cache-status';
 import type { RouteHandler, RouteTable } from '../http/route-table';
 import { entityIdParam, parseBody } from './params';
 
@@ -21,10 +22,11 @@ export function registerMapRoutes(routes: RouteTable, context: ApiContext, auth:
   routes.add('get', '/v1/maps/:id', auth, async (request, response) => {
     const id = entityIdParam(request.params.id, 'map_not_found', 'Map');
 
-    const { value } = await cache.get<GameMap>({ namespace: CacheNamespaces.maps, id }, () => maps.get(id));
+    const { value, hit } = await cache.get<GameMap>({ namespace: CacheNamespaces.maps, id }, () => maps.get(id));
     if (value === undefined) {
       throw new NotFoundError('map_not_found', `Map "${id}" does not exist`);
     }
+    setCacheStatus(response, hit);
     response.json(value);
   });
 

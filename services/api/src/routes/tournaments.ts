@@ -12,6 +12,7 @@ import { z } from 'zod';
 
 import { type ApiContext, loggerOf } from '../context';
 import { jsonBody } from '../http/body';
+import { setCacheStatus } from '../http/cache-status';
 import type { RouteHandler, RouteTable } from '../http/route-table';
 import { entityIdParam, parseQuery } from './params';
 
@@ -39,21 +40,24 @@ export function registerTournamentRoutes(routes: RouteTable, context: ApiContext
     const { status } = parseQuery(listQuerySchema, request.query);
     const listId = status ?? allTournamentsListId;
 
-    const { value } = await cache.get<Tournament[]>({ namespace: CacheNamespaces.tournamentLists, id: listId }, () =>
-      tournaments.list(status),
+    const { value, hit } = await cache.get<Tournament[]>(
+      { namespace: CacheNamespaces.tournamentLists, id: listId },
+      () => tournaments.list(status),
     );
+    setCacheStatus(response, hit);
     response.json({ tournaments: value ?? [] });
   });
 
   routes.add('get', '/v1/tournaments/:id', auth, async (request, response) => {
     const id = entityIdParam(request.params.id, 'tournament_not_found', 'Tournament');
 
-    const { value } = await cache.get<Tournament>({ namespace: CacheNamespaces.tournaments, id }, () =>
+    const { value, hit } = await cache.get<Tournament>({ namespace: CacheNamespaces.tournaments, id }, () =>
       tournaments.get(id),
     );
     if (value === undefined) {
       throw new NotFoundError('tournament_not_found', `Tournament "${id}" does not exist`);
     }
+    setCacheStatus(response, hit);
     response.json(value);
   });
 }
