@@ -1,0 +1,108 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { findFreePort } from '@backbone/redis-harness';
+
+const entry = join(__dirname, '..', 'dist', 'main.js');
+
+/** Polls `url` until it answers 200, or fails after `timeoutMs`. */
+async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status === 200) {
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+function collect(child: ChildProcessWithoutNullStreams): { text: () => string; exited: Promise<number | null> } {
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { text: () => output, exited };
+}
+
+/*
+ * `npm start` as a user runs it, with every port moved to a free one so the
+ * test can run beside anything else on the machine.
+ */
+describe('local stack (npm start)', () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'local-stack-'));
+  });
+
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts every service on a private Redis and stops cleanly on Ctrl-C', async () => {
+    const ports = {
+      LOCAL_REDIS_PORT: await findFreePort(),
+      MAIL_SMTP_PORT: await findFreePort(),
+      MAIL_WEB_PORT: await findFreePort(),
+      API_PORT: await findFreePort(),
+      REALTIME_PORT: await findFreePort(),
+    };
+    // Five consecutive ops ports; a random high base keeps clashes unlikely.
+    const opsBase = 40_000 + Math.floor(Math.random() * 20_000);
+    const env = {
+      PATH: process.env.PATH ?? '',
+      LOCAL_DATA_DIR: dataDir,
+      LOCAL_OPS_BASE_PORT: String(opsBase),
+      FORCE_COLOR: '0',
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+    };
+    const child = spawn(process.execPath, [entry], { env });
+    const { text, exited } = collect(child);
+
+    try {
+      await waitForOk(`http://127.0.0.1:${ports.API_PORT}/readyz`);
+      await waitForOk(`http://127.0.0.1:${ports.REALTIME_PORT}/readyz`);
+      for (let offset = 1; offset <= 3; offset += 1) {
+        await waitForOk(`http://127.0.0.1:${opsBase + offset}/readyz`);
+      }
+      await waitForOk(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/messages.json`);
+
+      const queues = await fetch(`http://127.0.0.1:${ports.API_PORT}/v1/queues`, {
+        headers: { authorization: 'Bearer dev-api-key-0123456789' },
+      });
+      expect(queues.status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+
+    await expect(exited).resolves.toBe(0);
+    const output = text();
+    expect(output).toContain('(private, AOF on)');
+    expect(output).toContain('Bearer dev-api-key-0123456789');
+    expect(output).toContain('Local stack stopped');
+    expect(readdirSync(join(dataDir, 'redis')).some((name) => name.startsWith('appendonly'))).toBe(true);
+  }, 120_000);
+
+  it('says how to install Redis when it is missing', async () => {
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: '/nonexistent', LOCAL_DATA_DIR: dataDir, MAIL_SMTP_PORT: '0', MAIL_WEB_PORT: '0' },
+    });
+    const { text, exited } = collect(child);
+
+    await expect(exited).resolves.toBe(1);
+    expect(text()).toContain('redis-server was not found on PATH, and REDIS_URL is not set.');
+    expect(text()).toContain('apt-get install -y redis-server');
+    expect(existsSync(join(dataDir, 'redis'))).toBe(false);
+  });
+});
