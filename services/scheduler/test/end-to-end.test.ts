@@ -1,8 +1,12 @@
-import { JobNames, QueueNames, ScheduleIds, TournamentStatuses } from '@backbone/contracts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ChannelNames, QueueNames, ScheduleIds, TournamentStatuses } from '@backbone/contracts';
 import { TournamentStore } from '@backbone/game-store';
-import { readJob } from '@backbone/platform';
+import { createSilentLogger, loadConfig } from '@backbone/platform';
 import { RedisTestServer } from '@backbone/redis-harness';
-import { type Job, Worker } from 'bullmq';
+import { startWorker, workerConfigShape } from '@backbone/worker';
 
 import { startScheduler } from '../src/scheduler';
 import { quietDeps, schedulerConfig, waitFor } from './helpers';
@@ -26,23 +30,40 @@ describe('scheduled tournament activation', () => {
       SCHEDULER_OVERRIDES: JSON.stringify({ [ScheduleIds.activateTournaments]: { pattern: '*/2 * * * * *' } }),
     });
 
+    const mediaDir = mkdtempSync(join(tmpdir(), 'scheduler-e2e-'));
+    const events: string[] = [];
+    const listener = server.client();
+    await listener.subscribe(ChannelNames.tournamentActivated);
+    listener.on('message', (_channel: string, message: string) => events.push(message));
+
     const scheduler = await startScheduler(config, quietDeps());
-    // Stands in for the worker service: the same processor contract, validated the same way.
-    const worker = new Worker(
-      QueueNames.scheduler,
-      async (job: Job) => {
-        readJob(QueueNames.scheduler, JobNames.activateTournaments, job);
-        const activated = await store.activateDue();
-        return { activated: activated.length };
+    // The real worker service, serving only the queue the schedule feeds.
+    const workerConfig = loadConfig(workerConfigShape, {
+      env: {
+        REDIS_URL: server.url(),
+        BULLMQ_PREFIX: config.BULLMQ_PREFIX,
+        OPS_PORT: '0',
+        WORKER_QUEUES: QueueNames.scheduler,
+        MEDIA_DIR: mediaDir,
       },
-      { connection: server.client(), prefix: config.BULLMQ_PREFIX },
-    );
+    });
+    const worker = await startWorker(workerConfig, { logger: createSilentLogger(), opsHost: '127.0.0.1' });
 
-    const activated = await waitFor(async () => (await store.get(due.id))?.status === TournamentStatuses.active, 8_000);
-    await worker.close();
-    await scheduler.stop();
+    try {
+      const activated = await waitFor(
+        async () => (await store.get(due.id))?.status === TournamentStatuses.active,
+        8_000,
+      );
 
-    expect(activated).toBe(true);
-    expect((await store.get(later.id))?.status).toBe(TournamentStatuses.scheduled);
+      expect(activated).toBe(true);
+      expect((await store.get(later.id))?.status).toBe(TournamentStatuses.scheduled);
+      await waitFor(async () => events.length > 0, 2_000);
+      expect(events.map((message) => (JSON.parse(message) as { tournamentId: string }).tournamentId)).toEqual([due.id]);
+    } finally {
+      await worker.stop();
+      await scheduler.stop();
+      listener.disconnect();
+      rmSync(mediaDir, { recursive: true, force: true });
+    }
   });
 });
