@@ -6,6 +6,7 @@ import { measureEnqueue } from './scenarios/enqueue';
 import { measureInvalidationLatency, measureJobLatency } from './scenarios/latency';
 import { drainRate } from './scenarios/processing';
 import { runRealtimeBenchmark } from './scenarios/realtime';
+import { measureSchedulerDelay } from './scenarios/scheduler';
 import { benchSettings } from './settings';
 
 /*
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     scaling: { io: { one: [], two: [] }, cpu: { one: [], two: [] } },
     jobLatency: [],
     invalidationLatency: [],
+    scheduler: [],
     realtime: [],
     durationSeconds: 0,
   };
@@ -106,6 +108,16 @@ async function main(): Promise<void> {
           connection,
           ratePerSecond: settings.latencyRatePerSecond,
           count: settings.latencyCount,
+        }),
+      );
+
+      log(`repetition ${repetition}: scheduler`);
+      results.scheduler.push(
+        await measureSchedulerDelay({
+          redisUrl: server.url(),
+          connection,
+          prefix: `scheduler${repetition}`,
+          runs: settings.schedulerRuns,
         }),
       );
 

@@ -10,6 +10,7 @@ import { EventPublisher } from '@backbone/platform';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import { type MemoryFigures, watchMemory } from '../memory';
 import { percentile, sleep } from '../stats';
 import { BENCH_API_KEY, startService } from '../system';
 
@@ -18,15 +19,18 @@ export interface LatencyFigures {
   p99Ms: number;
   maxMs: number;
   samples: number;
+  /** Resident memory of the services taking part, idle and under this load. */
+  memory: MemoryFigures[];
 }
 
-function summarize(latencies: number[]): LatencyFigures {
+function summarize(latencies: number[], memory: MemoryFigures[]): LatencyFigures {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
     samples: sorted.length,
+    memory,
   };
 }
 
@@ -73,6 +77,7 @@ export async function measureJobLatency(options: JobLatencyOptions): Promise<Lat
     WORKER_QUEUES: QueueNames.scheduler,
     WORKER_CONCURRENCY: '10',
   });
+  const memory = [watchMemory('api', api.process), watchMemory('worker', worker.process)];
   const eventsConnection = options.connection.duplicate();
   const events = new QueueEvents(QueueNames.scheduler, { connection: eventsConnection, prefix: options.prefix });
   await events.waitUntilReady();
@@ -111,7 +116,10 @@ export async function measureJobLatency(options: JobLatencyOptions): Promise<Lat
       // A completion can be observed before the 202 is read; that counts as zero.
       return Math.max(0, completed - accepted);
     });
-    return summarize(latencies);
+    return summarize(
+      latencies,
+      memory.map((stop) => stop()),
+    );
   } finally {
     await events.close();
     eventsConnection.disconnect();
@@ -136,6 +144,7 @@ export interface InvalidationLatencyOptions {
 export async function measureInvalidationLatency(options: InvalidationLatencyOptions): Promise<LatencyFigures> {
   const { connection } = options;
   const invalidator = await startService('cache-invalidator', options.redisUrl, 'bench');
+  const memory = watchMemory('cache-invalidator', invalidator.process);
   const watcher = connection.duplicate();
   const publisher = connection.duplicate();
   // The system's own publish path: validation, stream append and PUBLISH in one script.
@@ -176,7 +185,7 @@ export async function measureInvalidationLatency(options: InvalidationLatencyOpt
     if (latencies.length < options.count) {
       throw new Error(`only ${latencies.length} of ${options.count} entries were deleted`);
     }
-    return summarize(latencies);
+    return summarize(latencies, [memory()]);
   } finally {
     await connection.config('SET', 'notify-keyspace-events', '');
     watcher.disconnect();

@@ -51,10 +51,17 @@ export function createLogger(options: LoggerOptions): Logger {
       ? new winston.transports.Console()
       : new winston.transports.Stream({ stream: options.stream });
 
-  return winston.createLogger({
+  // winston runs the whole format chain before its transports drop records
+  // below the level, so a debug line would be redacted, timestamped and
+  // serialised only to be thrown away. Dropping it first saves that work.
+  let logger: Logger | undefined;
+  const levelFilter = winston.format((info) => (logger?.isLevelEnabled(info.level) === false ? false : info));
+
+  logger = winston.createLogger({
     level: options.level,
     defaultMeta: { service: options.service },
     format: winston.format.combine(
+      levelFilter(),
       winston.format.errors({ stack: true }),
       redactFormat(),
       winston.format.timestamp(),
@@ -62,6 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
     ),
     transports: [transport],
   });
+  return logger;
 }
 
 /** Logger that writes nothing, for code paths and tests that need one but do not read it. */

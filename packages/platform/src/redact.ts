@@ -16,6 +16,11 @@ const MAX_DEPTH = 6;
 
 /** Replaces e-mail addresses and URL credentials inside free text. */
 export function redactText(text: string): string {
+  // Both patterns need an "@"; most log strings (ids, names) have none, and
+  // this check is far cheaper than running the two regular expressions.
+  if (!text.includes('@')) {
+    return text;
+  }
   return text.replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(EMAIL_ADDRESS, REDACTED_EMAIL);
 }
 

@@ -100,3 +100,38 @@ describe('redact', () => {
     });
   });
 });
+
+describe('createLogger level filter', () => {
+  it('does not format records below the level', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const logger = createLogger({ service: 'test', level: 'info', format: 'json', stream });
+    let formatted = 0;
+    const probe = {
+      toJSON: () => {
+        formatted += 1;
+        return 'probe';
+      },
+    };
+
+    logger.debug('Dropped', { probe });
+    logger.info('Kept', { probe });
+
+    expect(formatted).toBe(1);
+    expect(lines.join('')).toContain('Kept');
+    expect(lines.join('')).not.toContain('Dropped');
+  });
+
+  it('follows a level changed at run time', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const logger = createLogger({ service: 'test', level: 'info', format: 'json', stream });
+
+    logger.level = 'debug';
+    logger.debug('Now shown');
+
+    expect(lines.join('')).toContain('Now shown');
+  });
+});
