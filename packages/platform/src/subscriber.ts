@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './logger';
 import { counter, type Registry } from './metrics';
 
-/** What a handler learns about the message besides its payload. */
+/** Details of a received message besides its payload. */
 export interface EventContext {
   channel: ChannelName;
   /** `performance.now()` when the message arrived, for latency measurements. */
@@ -21,6 +21,13 @@ export type EventHandler<C extends ChannelName> = (
 export interface EventSubscriberOptions {
   logger: Logger;
   metrics?: Registry;
+  /**
+   * Glob patterns to subscribe to instead of the handled channels, such as
+   * `map:*`. Every event then arrives once, and a message on a channel that
+   * matches a pattern but has no handler is logged and counted as
+   * `unknown_channel`; plain SUBSCRIBE never delivers such messages at all.
+   */
+  patterns?: readonly string[];
 }
 
 type MalformedReason = 'invalid_json' | 'invalid_payload' | 'unknown_channel';
@@ -40,8 +47,10 @@ export class EventSubscriber extends EventEmitter<{ subscribed: []; unsubscribed
   private readonly handlers = new Map<ChannelName, EventHandler<ChannelName>>();
   private readonly logger: Logger;
   private readonly metrics;
+  private readonly patterns: readonly string[] | undefined;
   private subscribed = false;
   private started = false;
+  private stopping = false;
 
   constructor(
     private readonly connection: Redis,
@@ -50,6 +59,7 @@ export class EventSubscriber extends EventEmitter<{ subscribed: []; unsubscribed
     super();
     this.logger = options.logger.child({ module: 'event-subscriber' });
     this.metrics = options.metrics === undefined ? undefined : createSubscriberMetrics(options.metrics);
+    this.patterns = options.patterns === undefined || options.patterns.length === 0 ? undefined : options.patterns;
   }
 
   /** Registers the handler of `channel`; call before `start()`. A channel has one handler. */
@@ -74,6 +84,9 @@ export class EventSubscriber extends EventEmitter<{ subscribed: []; unsubscribed
     this.connection.on('message', (channel: string, message: string) => {
       void this.dispatch(channel, message);
     });
+    this.connection.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      void this.dispatch(channel, message);
+    });
     this.connection.on('close', () => this.markUnsubscribed());
     this.connection.on('ready', () => {
       // ioredis subscribes again by itself after a reconnect; subscribing here
@@ -86,27 +99,34 @@ export class EventSubscriber extends EventEmitter<{ subscribed: []; unsubscribed
     await this.subscribe();
   }
 
-  /** Whether the subscription is live now. */
+  /** Returns whether the subscription is live now. */
   isSubscribed(): boolean {
     return this.subscribed;
   }
 
   /** Unsubscribes and stops dispatching; the connection is closed by its owner. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.connection.removeAllListeners('message');
+    this.connection.removeAllListeners('pmessage');
     this.connection.removeAllListeners('ready');
     if (this.connection.status === 'ready') {
-      await this.connection.unsubscribe().catch(() => undefined);
+      const unsubscribe = this.patterns === undefined ? this.connection.unsubscribe() : this.connection.punsubscribe();
+      await unsubscribe.catch(() => undefined);
     }
     this.markUnsubscribed();
   }
 
   private async subscribe(): Promise<void> {
     const channels = [...this.handlers.keys()];
-    await this.connection.subscribe(...channels);
+    if (this.patterns === undefined) {
+      await this.connection.subscribe(...channels);
+    } else {
+      await this.connection.psubscribe(...this.patterns);
+    }
     if (!this.subscribed) {
       this.subscribed = true;
-      this.logger.info('Subscribed to channels', { channels });
+      this.logger.info('Subscribed to channels', { channels, patterns: this.patterns });
       this.emit('subscribed');
     }
   }
@@ -114,7 +134,11 @@ export class EventSubscriber extends EventEmitter<{ subscribed: []; unsubscribed
   private markUnsubscribed(): void {
     if (this.subscribed) {
       this.subscribed = false;
-      this.logger.warn('Subscription lost; events published until it is restored are missed');
+      if (this.stopping) {
+        this.logger.info('Unsubscribed from channels');
+      } else {
+        this.logger.warn('Subscription lost; events published until it is restored are missed');
+      }
       this.emit('unsubscribed');
     }
   }

@@ -9,6 +9,7 @@ import {
   EventSubscriber,
   NotFoundError,
   ValidationError,
+  waitForRedisReady,
 } from '@backbone/platform';
 import { RedisTestServer } from '@backbone/redis-harness';
 import type { Redis } from 'ioredis';
@@ -16,10 +17,10 @@ import type { Redis } from 'ioredis';
 const timestamp = '2026-12-04T18:00:00.000Z';
 
 /** Resolves with the next value `take` returns that is not undefined, polling every 10 ms. */
-async function eventually<T>(take: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+async function eventually<T>(take: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const value = take();
+    const value = await take();
     if (value !== undefined) {
       return value;
     }
@@ -197,5 +198,61 @@ describe('EventPublisher and EventSubscriber', () => {
     const event = await eventually(() => received[0]);
     expect(event.mapId).toBe('back');
     expect(gaps).toEqual(['lost', 'restored']);
+  });
+});
+
+describe('EventSubscriber with patterns', () => {
+  let server: RedisTestServer;
+  let subscriberConnection: Redis;
+  let publisherConnection: Redis;
+  let subscriber: EventSubscriber;
+  const received: string[] = [];
+  const registry = createMetricsRegistry('test', { defaultMetrics: false });
+
+  beforeAll(async () => {
+    server = await RedisTestServer.start();
+    subscriberConnection = createRedisConnection(server.url(), 'subscriber');
+    publisherConnection = createRedisConnection(server.url(), 'producer');
+    await waitForRedisReady(publisherConnection);
+    const logger = createLogger({ service: 'test', level: 'error', format: 'json', stream: new PassThrough() });
+    subscriber = new EventSubscriber(subscriberConnection, { logger, metrics: registry, patterns: ['map:*'] });
+    subscriber.handle(ChannelNames.mapCompleted, (event) => {
+      received.push(event.mapId);
+    });
+    await subscriber.start();
+  });
+
+  afterAll(async () => {
+    await subscriber.stop();
+    subscriberConnection.disconnect();
+    publisherConnection.disconnect();
+    await server.cleanup();
+  });
+
+  it('delivers each event once and counts one receiver', async () => {
+    const publisher = new EventPublisher(publisherConnection);
+
+    const receivers = await publisher.publish(ChannelNames.mapCompleted, {
+      mapId: 'once',
+      tournamentId: null,
+      result: null,
+      timestamp,
+    });
+
+    await eventually(() => (received.length > 0 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(receivers).toBe(1);
+    expect(received).toEqual(['once']);
+  });
+
+  it('counts a message on an undeclared channel of the family', async () => {
+    await publisherConnection.publish('map:deleted', JSON.stringify({ mapId: 'x' }));
+
+    await eventually(async () =>
+      (await registry.metrics()).includes('events_malformed_total{channel="unknown",reason="unknown_channel"')
+        ? true
+        : undefined,
+    );
+    expect(received).toEqual(['once']);
   });
 });

@@ -18,7 +18,7 @@ import { GapRepair } from './gap-repair';
 import { createInvalidatorMetrics } from './metrics';
 import { ownedNamespaces } from './owned-namespaces';
 import { invalidateStaleEntries } from './subscribers/invalidate-stale-entries';
-import { UndeclaredChannelWatcher } from './subscribers/undeclared-channels';
+import { channelFamilyPatterns } from './subscribers/undeclared-channels';
 
 export const SERVICE_NAME = 'cache-invalidator';
 
@@ -71,7 +71,11 @@ export async function startCacheInvalidator(
     lifecycle.add('subscriber connection', () => closeRedis(subscriberConnection));
 
     const cache = new CacheAside(commands, { ttlSeconds: UNUSED_TTL_SECONDS });
-    const subscriber = new EventSubscriber(subscriberConnection, { logger, metrics: registry });
+    const subscriber = new EventSubscriber(subscriberConnection, {
+      logger,
+      metrics: registry,
+      patterns: channelFamilyPatterns(),
+    });
     for (const channel of channelNames) {
       subscriber.handle(channel, invalidateStaleEntries(channel, { cache, metrics, logger }));
     }
@@ -98,9 +102,6 @@ export async function startCacheInvalidator(
 
     await subscriber.start();
     lifecycle.add('subscriber', () => subscriber.stop());
-    const watcher = new UndeclaredChannelWatcher(subscriberConnection, metrics, logger);
-    await watcher.start();
-    lifecycle.add('undeclared channel watcher', () => watcher.stop());
 
     await gapRepair.whenRepaired();
 

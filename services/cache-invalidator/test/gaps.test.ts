@@ -134,7 +134,7 @@ describe('cache-invalidator gaps', () => {
     await start();
     monitor.disconnect();
 
-    const subscribedAt = commands.indexOf('subscribe');
+    const subscribedAt = commands.indexOf('psubscribe');
     const firstBumpAt = commands.indexOf('incr');
     expect(subscribedAt).toBeGreaterThanOrEqual(0);
     expect(firstBumpAt).toBeGreaterThan(subscribedAt);
