@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 
 import { simpleParser } from 'mailparser';
@@ -51,21 +52,21 @@ export class MailCatcher {
     });
   }
 
+  /** Starts both servers; a port in use is reported with the variable that moves it. */
   async start(smtpPort: number, webPort: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.smtp.server.once('error', reject);
-      this.smtp.listen(smtpPort, '127.0.0.1', () => resolve());
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.web.once('error', reject);
-      this.web.listen(webPort, '127.0.0.1', () => resolve());
-    });
+    await listenOn(this.smtp.server, () => this.smtp.listen(smtpPort, '127.0.0.1'), smtpPort, 'MAIL_SMTP_PORT');
+    await listenOn(this.web, () => this.web.listen(webPort, '127.0.0.1'), webPort, 'MAIL_WEB_PORT');
   }
 
+  /** Stops both servers; safe to call when one of them never started listening. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.smtp.close(() => resolve()));
-    this.web.closeAllConnections();
-    await new Promise<void>((resolve) => this.web.close(() => resolve()));
+    if (this.smtp.server.listening) {
+      await new Promise<void>((resolve) => this.smtp.close(() => resolve()));
+    }
+    if (this.web.listening) {
+      this.web.closeAllConnections();
+      await new Promise<void>((resolve) => this.web.close(() => resolve()));
+    }
   }
 
   /** Caught messages, newest first. */
@@ -116,6 +117,26 @@ export class MailCatcher {
     }
     return { status: 404, type: 'text/plain', body: 'Not found\n' };
   }
+}
+
+async function listenOn(server: NetServer, listen: () => void, port: number, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} is already in use; set ${variable} to a free port.`)
+          : error,
+      );
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    listen();
+  });
 }
 
 function renderPage(messages: CaughtMessage[]): string {

@@ -32,7 +32,14 @@ async function main(): Promise<number> {
   const redisUrl = config.REDIS_URL ?? redis!.url;
 
   const mail = new MailCatcher(join(dataDir, 'mail'));
-  await mail.start(config.MAIL_SMTP_PORT, config.MAIL_WEB_PORT);
+  try {
+    await mail.start(config.MAIL_SMTP_PORT, config.MAIL_WEB_PORT);
+  } catch (error) {
+    // Leave nothing running behind a failed start, or the next start finds its Redis port taken.
+    await mail.stop();
+    await redis?.stop();
+    throw error;
+  }
 
   const defaulted = Object.entries(developmentCredentials).filter(([name]) => !process.env[name]);
   const secrets = Object.fromEntries(defaulted);
@@ -45,8 +52,14 @@ async function main(): Promise<number> {
     API_PORT: String(config.API_PORT),
     REALTIME_PORT: String(config.REALTIME_PORT),
     LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
-    FORCE_COLOR: process.env.FORCE_COLOR ?? '1',
+    // Colours help in a terminal and litter a file with escape codes.
+    FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0'),
   };
+
+  const opsPorts = new Map<string, number>();
+  for (const service of services.filter((candidate) => candidate.usesOpsPort)) {
+    opsPorts.set(service.name, config.LOCAL_OPS_BASE_PORT + opsPorts.size);
+  }
 
   printBanner(
     config,
@@ -54,14 +67,17 @@ async function main(): Promise<number> {
     redis !== undefined,
     secrets,
     services.map((service) => service.name),
+    opsPorts,
   );
 
   const { result } = concurrently(
-    services.map((service, index) => ({
+    services.map((service) => ({
       name: service.name,
-      command: `"${process.execPath}" ${service.entry}`,
+      // exec replaces the shell that concurrently starts, so Ctrl-C and SIGTERM
+      // reach Node directly and a clean stop reports exit code 0.
+      command: `exec "${process.execPath}" ${service.entry}`,
       cwd: root,
-      env: { ...sharedEnv, OPS_PORT: String(config.LOCAL_OPS_BASE_PORT + index) },
+      env: { ...sharedEnv, ...(opsPorts.has(service.name) ? { OPS_PORT: String(opsPorts.get(service.name)) } : {}) },
     })),
     { prefix: 'name', killOthersOn: ['failure'], prefixColors: ['cyan', 'green', 'magenta', 'yellow', 'blue'] },
   );
@@ -88,6 +104,7 @@ function printBanner(
   /** Only the secrets that fell back to their development default. */
   secrets: Record<string, string>,
   services: string[],
+  opsPorts: ReadonlyMap<string, number>,
 ): void {
   const api = `http://localhost:${config.API_PORT}`;
   const lines = [
@@ -99,6 +116,7 @@ function printBanner(
     `  Bull Board   ${api}/admin/queues  (user ${shown(secrets.BULL_BOARD_USERNAME)}, password ${shown(secrets.BULL_BOARD_PASSWORD)})`,
     `  Realtime     ws://localhost:${config.REALTIME_PORT}/v1/realtime?token=${shown(secrets.REALTIME_TOKENS)}`,
     `  Mail         http://localhost:${config.MAIL_WEB_PORT}  (SMTP on port ${config.MAIL_SMTP_PORT})`,
+    `  Ops ports    ${[...opsPorts].map(([name, port]) => `${name} ${port}`).join(', ')}  (/healthz, /readyz, /metrics)`,
     '  Stop with Ctrl-C.',
     '',
   ];

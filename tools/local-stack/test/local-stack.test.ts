@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,7 +59,7 @@ describe('local stack (npm start)', () => {
       API_PORT: await findFreePort(),
       REALTIME_PORT: await findFreePort(),
     };
-    // Five consecutive ops ports; a random high base keeps clashes unlikely.
+    // Three consecutive ops ports; a random high base keeps clashes unlikely.
     const opsBase = 40_000 + Math.floor(Math.random() * 20_000);
     const env = {
       PATH: process.env.PATH ?? '',
@@ -73,7 +74,7 @@ describe('local stack (npm start)', () => {
     try {
       await waitForOk(`http://127.0.0.1:${ports.API_PORT}/readyz`);
       await waitForOk(`http://127.0.0.1:${ports.REALTIME_PORT}/readyz`);
-      for (let offset = 1; offset <= 3; offset += 1) {
+      for (let offset = 0; offset < 3; offset += 1) {
         await waitForOk(`http://127.0.0.1:${opsBase + offset}/readyz`);
       }
       await waitForOk(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/messages.json`);
@@ -90,9 +91,37 @@ describe('local stack (npm start)', () => {
     const output = text();
     expect(output).toContain('(private, AOF on)');
     expect(output).toContain('Bearer dev-api-key-0123456789');
+    expect(output).toContain(
+      `Ops ports    worker ${opsBase}, scheduler ${opsBase + 1}, cache-invalidator ${opsBase + 2}`,
+    );
+    expect(output).not.toContain('exited with code SIGINT');
     expect(output).toContain('Local stack stopped');
     expect(readdirSync(join(dataDir, 'redis')).some((name) => name.startsWith('appendonly'))).toBe(true);
   }, 120_000);
+
+  it('names the variable of a port in use and leaves nothing running', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const takenPort = (blocker.address() as AddressInfo).port;
+    const redisPort = await findFreePort();
+    const child = spawn(process.execPath, [entry], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOCAL_DATA_DIR: dataDir,
+        LOCAL_REDIS_PORT: String(redisPort),
+        MAIL_SMTP_PORT: String(await findFreePort()),
+        MAIL_WEB_PORT: String(takenPort),
+      },
+    });
+    const { text, exited } = collect(child);
+
+    await expect(exited).resolves.toBe(1);
+    blocker.close();
+    expect(text()).toContain(`Port ${takenPort} is already in use; set MAIL_WEB_PORT to a free port.`);
+    await expect(fetch(`http://127.0.0.1:${redisPort}`).catch((error: Error) => error.cause)).resolves.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+  });
 
   it('says how to install Redis when it is missing', async () => {
     const child = spawn(process.execPath, [entry], {

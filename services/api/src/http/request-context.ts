@@ -49,7 +49,10 @@ export function requestContext(options: {
 
     response.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-      const route = (request.route?.path as string | undefined) ?? options.routeOf?.(request.path) ?? UNMATCHED_ROUTE;
+      // Routers mounted with several paths (Bull Board) report an array; those are labelled by their mount.
+      const routePath: unknown = request.route?.path;
+      const route =
+        (typeof routePath === 'string' ? routePath : undefined) ?? options.routeOf?.(request.path) ?? UNMATCHED_ROUTE;
       const labels = { method: request.method, route, status: String(response.statusCode) };
       requests.inc(labels);
       latency.observe(labels, seconds);
