@@ -149,3 +149,25 @@ export async function runService(options: RunServiceOptions): Promise<Lifecycle>
   logger.info('Service started', { service: name, durationMs: Date.now() - startedAt, pid: process.pid });
   return lifecycle;
 }
+
+/**
+ * Runs a service's `start` with the lifecycle the caller passed, such as the
+ * one `runService` owns, or with a private one. When the start fails on a
+ * private lifecycle, this stops whatever it had started before rethrowing,
+ * because no caller holds that lifecycle to do it.
+ */
+export async function startWithLifecycle<T>(
+  given: Lifecycle | undefined,
+  options: LifecycleOptions,
+  start: (lifecycle: Lifecycle) => Promise<T>,
+): Promise<T> {
+  const lifecycle = given ?? new Lifecycle(options);
+  try {
+    return await start(lifecycle);
+  } catch (error) {
+    if (given === undefined) {
+      await lifecycle.stop('start failed');
+    }
+    throw error;
+  }
+}

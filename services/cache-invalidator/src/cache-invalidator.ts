@@ -5,11 +5,12 @@ import {
   createMetricsRegistry,
   createRedisConnection,
   EventSubscriber,
-  Lifecycle,
+  type Lifecycle,
   type Logger,
   OpsServer,
   pingRedis,
   type Registry,
+  startWithLifecycle,
 } from '@backbone/platform';
 import type { Redis } from 'ioredis';
 
@@ -61,63 +62,61 @@ export async function startCacheInvalidator(
 ): Promise<CacheInvalidatorHandle> {
   const logger = deps.logger;
   const registry = deps.registry ?? createMetricsRegistry(SERVICE_NAME);
-  const lifecycle = deps.lifecycle ?? new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   const metrics = createInvalidatorMetrics(registry);
 
-  try {
-    const commands = openConnection(config, 'worker', 'commands', logger);
-    lifecycle.add('commands connection', () => closeRedis(commands));
-    const subscriberConnection = openConnection(config, 'subscriber', 'subscriber', logger);
-    lifecycle.add('subscriber connection', () => closeRedis(subscriberConnection));
+  return startWithLifecycle(
+    deps.lifecycle,
+    { logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+    async (lifecycle) => {
+      const commands = openConnection(config, 'worker', 'commands', logger);
+      lifecycle.add('commands connection', () => closeRedis(commands));
+      const subscriberConnection = openConnection(config, 'subscriber', 'subscriber', logger);
+      lifecycle.add('subscriber connection', () => closeRedis(subscriberConnection));
 
-    const cache = new CacheAside(commands, { ttlSeconds: UNUSED_TTL_SECONDS });
-    const subscriber = new EventSubscriber(subscriberConnection, {
-      logger,
-      metrics: registry,
-      patterns: channelFamilyPatterns(),
-    });
-    for (const channel of channelNames) {
-      subscriber.handle(channel, invalidateStaleEntries(channel, { cache, metrics, logger }));
-    }
-    const gapRepair = new GapRepair(subscriber, {
-      cache,
-      namespaces: ownedNamespaces,
-      metrics,
-      logger,
-      retryDelayMs: config.CACHE_INVALIDATOR_RETRY_DELAY_MS,
-    });
-    lifecycle.add('gap repair', () => gapRepair.stop());
+      const cache = new CacheAside(commands, { ttlSeconds: UNUSED_TTL_SECONDS });
+      const subscriber = new EventSubscriber(subscriberConnection, {
+        logger,
+        metrics: registry,
+        patterns: channelFamilyPatterns(),
+      });
+      for (const channel of channelNames) {
+        subscriber.handle(channel, invalidateStaleEntries(channel, { cache, metrics, logger }));
+      }
+      const gapRepair = new GapRepair(subscriber, {
+        cache,
+        namespaces: ownedNamespaces,
+        metrics,
+        logger,
+        retryDelayMs: config.CACHE_INVALIDATOR_RETRY_DELAY_MS,
+      });
+      lifecycle.add('gap repair', () => gapRepair.stop());
 
-    const ops = new OpsServer({
-      port: config.OPS_PORT,
-      logger,
-      registry,
-      readiness: {
-        redis: () => pingRedis(commands),
-        subscribed: () => gapRepair.isRepaired(),
-      },
-    });
-    const opsPort = await ops.start();
-    lifecycle.add('ops server', () => ops.stop());
+      const ops = new OpsServer({
+        port: config.OPS_PORT,
+        logger,
+        registry,
+        readiness: {
+          redis: () => pingRedis(commands),
+          subscribed: () => gapRepair.isRepaired(),
+        },
+      });
+      const opsPort = await ops.start();
+      lifecycle.add('ops server', () => ops.stop());
 
-    await subscriber.start();
-    lifecycle.add('subscriber', () => subscriber.stop());
+      await subscriber.start();
+      lifecycle.add('subscriber', () => subscriber.stop());
 
-    await gapRepair.whenRepaired();
+      await gapRepair.whenRepaired();
 
-    return {
-      opsPort,
-      registry,
-      isReady: () => gapRepair.isRepaired(),
-      whenReady: () => gapRepair.whenRepaired(),
-      stop: () => lifecycle.stop('stop requested'),
-    };
-  } catch (error) {
-    if (deps.lifecycle === undefined) {
-      await lifecycle.stop('start failed');
-    }
-    throw error;
-  }
+      return {
+        opsPort,
+        registry,
+        isReady: () => gapRepair.isRepaired(),
+        whenReady: () => gapRepair.whenRepaired(),
+        stop: () => lifecycle.stop('stop requested'),
+      };
+    },
+  );
 }
 
 /** Opens a connection and logs its errors once per outage rather than on every reconnection attempt. */

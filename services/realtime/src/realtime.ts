@@ -5,12 +5,13 @@ import {
   closeRedis,
   createMetricsRegistry,
   createRedisConnection,
-  Lifecycle,
+  type Lifecycle,
   type Logger,
   OpsEndpoints,
   pingRedis,
   type Registry,
   type ServiceConfig,
+  startWithLifecycle,
   waitForRedisReady,
 } from '@backbone/platform';
 
@@ -52,17 +53,11 @@ const REPLAY_BATCH_SIZE = 500;
  */
 export async function startRealtime(config: RealtimeConfig, deps: RealtimeDeps): Promise<RealtimeHandle> {
   const logger = deps.logger;
-  const lifecycle = deps.lifecycle ?? new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   const metrics = deps.metrics ?? createMetricsRegistry('realtime');
 
-  try {
-    return await startComponents(config, deps, lifecycle, metrics);
-  } catch (error) {
-    if (deps.lifecycle === undefined) {
-      await lifecycle.stop('start failed');
-    }
-    throw error;
-  }
+  return startWithLifecycle(deps.lifecycle, { logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, (lifecycle) =>
+    startComponents(config, deps, lifecycle, metrics),
+  );
 }
 
 async function startComponents(

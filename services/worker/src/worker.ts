@@ -5,11 +5,12 @@ import {
   createMetricsRegistry,
   createRedisConnection,
   EventPublisher,
-  Lifecycle,
+  type Lifecycle,
   type Logger,
   OpsServer,
   pingRedis,
   type Registry,
+  startWithLifecycle,
   waitForRedisReady,
 } from '@backbone/platform';
 import type { Redis } from 'ioredis';
@@ -85,17 +86,11 @@ export function createProcessors(services: ProcessorServices): Processor[] {
  */
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<WorkerHandle> {
   const logger = deps.logger;
-  const lifecycle = deps.lifecycle ?? new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   const metrics = deps.metrics ?? createMetricsRegistry('worker');
 
-  try {
-    return await startComponents(config, deps, lifecycle, metrics);
-  } catch (error) {
-    if (deps.lifecycle === undefined) {
-      await lifecycle.stop('start failed');
-    }
-    throw error;
-  }
+  return startWithLifecycle(deps.lifecycle, { logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, (lifecycle) =>
+    startComponents(config, deps, lifecycle, metrics),
+  );
 }
 
 async function startComponents(
