@@ -30,7 +30,7 @@ export class Lifecycle {
     this.components.push({ name, stop: async (deadline) => stop(deadline) });
   }
 
-  /** Whether `stop()` has been called. */
+  /** Returns whether `stop()` has been called. */
   isStopping(): boolean {
     return this.stopping !== undefined;
   }
@@ -154,18 +154,18 @@ export async function runService(options: RunServiceOptions): Promise<Lifecycle>
  * Runs a service's `start` with the lifecycle the caller passed, such as the
  * one `runService` owns, or with a private one. When the start fails on a
  * private lifecycle, this stops whatever it had started before rethrowing,
- * because no caller holds that lifecycle to do it.
+ * because no caller has a reference to that lifecycle to do it.
  */
 export async function startWithLifecycle<T>(
-  given: Lifecycle | undefined,
+  callerLifecycle: Lifecycle | undefined,
   options: LifecycleOptions,
   start: (lifecycle: Lifecycle) => Promise<T>,
 ): Promise<T> {
-  const lifecycle = given ?? new Lifecycle(options);
+  const lifecycle = callerLifecycle ?? new Lifecycle(options);
   try {
     return await start(lifecycle);
   } catch (error) {
-    if (given === undefined) {
+    if (callerLifecycle === undefined) {
       await lifecycle.stop('start failed');
     }
     throw error;
