@@ -1,7 +1,7 @@
 /**
  * One Jest run over every package and service. Tests import workspace
- * packages from their TypeScript sources, so `jest` needs no build first;
- * tests that start a service as a child process run its compiled output,
+ * packages from their TypeScript sources, so `jest` needs no build first.
+ * Tests that start a service as a child process run its compiled output,
  * which `npm test` builds before Jest starts.
  */
 /** @type {import('jest').Config} */

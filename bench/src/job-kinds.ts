@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** What a benchmark job does: nothing, wait 20 ms as I/O would, or burn 5 ms of CPU. */
+/** Work of a benchmark job: nothing, wait 20 ms as I/O would, or burn 5 ms of CPU. */
 export const jobKindSchema = z.enum(['noop', 'io20', 'cpu5']);
 
 export type JobKind = z.output<typeof jobKindSchema>;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 
-/** What the numbers were measured on, for the results page. */
+/** Machine and versions the numbers were measured on, for the results page. */
 export interface MachineInfo {
   cpu: string;
   cores: number;

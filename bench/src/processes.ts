@@ -63,7 +63,7 @@ export async function startNode(
   };
 }
 
-/** Readiness probe that passes once `url` answers 200. */
+/** Readiness probe that passes once `url` responds 200. */
 export function httpReady(url: string): () => Promise<boolean> {
   return async () => (await fetch(url)).status === 200;
 }

@@ -31,7 +31,7 @@ function baseEnv(redisUrl: string, prefix: string): Record<string, string> {
 
 /**
  * Starts `services/<name>/dist/main.js` against `redisUrl` with `env` on top,
- * and waits until its `/readyz` answers 200.
+ * and waits until its `/readyz` responds 200.
  */
 export async function startService(
   name: 'api' | 'worker' | 'scheduler' | 'cache-invalidator',

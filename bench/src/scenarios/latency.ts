@@ -37,7 +37,7 @@ function summarize(latencies: number[], memory: MemoryFigures[]): LatencyFigures
 /**
  * Sends `count` operations at a steady `ratePerSecond`, each started on its
  * own schedule whether or not earlier ones have finished (an open loop, so a
- * slow answer cannot hide the queueing it causes).
+ * slow response cannot hide the queueing it causes).
  */
 async function atSteadyRate(
   count: number,
@@ -97,7 +97,7 @@ export async function measureJobLatency(options: JobLatencyOptions): Promise<Lat
       const response = await fetch(url, { method: 'POST', headers, body });
       const accepted = performance.now();
       if (response.status !== 202) {
-        throw new Error(`api answered ${response.status} instead of 202`);
+        throw new Error(`api responded ${response.status} instead of 202`);
       }
       const { id } = (await response.json()) as { id: string };
       acceptedAt.set(id, accepted);

@@ -4,7 +4,7 @@ import express from 'express';
  * The HTTP ceiling for the enqueue benchmark: an Express 5 app that parses
  * the same JSON body as the api, with the same size limit, and echoes it with
  * 202. It does no validation and no Redis work. Started as a child process on
- * PORT; tells its parent over IPC once it listens.
+ * PORT; sends its parent an IPC message once it listens.
  */
 
 const app = express();

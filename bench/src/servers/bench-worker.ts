@@ -10,7 +10,7 @@ import { type JobKind, jobKindSchema, runJobKind } from '../job-kinds';
  * logging, metrics and shutdown) with the `activate-tournaments` processor
  * replaced by a benchmark job: a no-op, a 20 ms wait or 5 ms of CPU. The job
  * still validates its payload as every processor does. Started as a child
- * process; tells its parent over IPC once ready.
+ * process; sends its parent an IPC message once ready.
  */
 
 const kind: JobKind = jobKindSchema.parse(process.env.BENCH_JOB_KIND ?? 'noop');

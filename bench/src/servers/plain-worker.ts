@@ -7,7 +7,7 @@ import { type JobKind, jobKindSchema, runJobKind } from '../job-kinds';
 /*
  * The baseline: a plain BullMQ Worker on the same queue with the same
  * concurrency and benchmark job, without validation, logging or metrics.
- * Started as a child process; tells its parent over IPC once ready.
+ * Started as a child process; sends its parent an IPC message once ready.
  */
 
 const kind: JobKind = jobKindSchema.parse(process.env.BENCH_JOB_KIND ?? 'noop');

@@ -16,7 +16,7 @@ export const ChannelNames = {
   tournamentActivated: 'tournament:activated',
 } as const;
 
-/** Parts of a map that a `map:updated` event says have changed. */
+/** Parts of a map that a `map:updated` event reports as changed. */
 export const MapChanges = {
   image: 'image',
   name: 'name',

@@ -38,7 +38,7 @@ export type ServiceConfig<Shape extends z.ZodRawShape> = CommonConfig & z.output
 
 /**
  * Development values of secrets. The local stack and docker-compose.yml
- * fill them in when unset so the system runs with no configuration; with
+ * fill them in when unset, so the system runs with no configuration. With
  * `NODE_ENV=production`, `loadConfig` rejects any variable that still has
  * one of them.
  */

@@ -9,7 +9,7 @@ export interface LoggerOptions {
   service: string;
   level: string;
   format: 'json' | 'pretty';
-  /** Where lines go; standard output when absent. Tests pass a stream to read them back. */
+  /** Destination of the lines; standard output when absent. Tests pass a stream to read them back. */
   stream?: NodeJS.WritableStream;
 }
 

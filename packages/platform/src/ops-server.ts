@@ -19,7 +19,7 @@ export interface OpsResponse {
   body: string;
 }
 
-/** Longest time a readiness check may take before it counts as failed. */
+/** Maximum time a readiness check may take before it counts as failed. */
 const CHECK_TIMEOUT_MS = 1_500;
 
 /**
@@ -29,7 +29,7 @@ const CHECK_TIMEOUT_MS = 1_500;
 export class OpsEndpoints {
   constructor(private readonly options: OpsEndpointsOptions) {}
 
-  /** Liveness: the process runs and its event loop answers. */
+  /** Returns the liveness response: the process runs and its event loop responds. */
   health(): OpsResponse {
     return json(200, { status: 'ok' });
   }

@@ -13,7 +13,7 @@ export const MAX_JOB_PRIORITY = 2_097_152;
 /**
  * Options a producer may set per job. BullMQ rejects custom ids that
  * contain `:` and treats integer-looking ids as its own counters, so both
- * are refused here before Redis sees them.
+ * are rejected here before they reach Redis.
  */
 export const enqueueOptionsSchema = z.strictObject({
   jobId: z

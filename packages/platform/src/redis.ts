@@ -15,7 +15,7 @@ export const redisUrlSchema = z.string().refine(
 );
 
 /**
- * What a connection is for; each role behaves differently while Redis is away.
+ * Purpose of a connection; each role behaves differently while Redis is away.
  * - `producer`: api-side writes and reads. Fails at once instead of queueing
  *   commands, so a request gets a 503 rather than hanging.
  * - `worker`: BullMQ workers and schedulers. Waits and reconnects for ever;
@@ -28,7 +28,7 @@ export type RedisRole = 'producer' | 'worker' | 'subscriber';
 /** How long a fail-fast connection waits for a TCP connection before giving up. */
 const PRODUCER_CONNECT_TIMEOUT_MS = 2_000;
 
-/** Longest pause between two reconnection attempts. */
+/** Maximum pause between two reconnection attempts. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
 const roleOptions: Record<RedisRole, RedisOptions> = {
@@ -72,7 +72,7 @@ export function createRedisConnection(url: string, role: RedisRole, options: Red
 }
 
 /**
- * Tells whether Redis answers a PING within `timeoutMs`. A connection that is
+ * Returns whether Redis replies to a PING within `timeoutMs`. A connection that is
  * not ready counts as down at once, because a waiting connection would
  * otherwise hold the PING until Redis comes back.
  */

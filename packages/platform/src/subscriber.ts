@@ -23,9 +23,9 @@ export interface EventSubscriberOptions {
   metrics?: Registry;
   /**
    * Glob patterns to subscribe to instead of the handled channels, such as
-   * `map:*`. Every event then arrives once, and a message on a channel that
+   * `map:*`. Every event then arrives once. A message on a channel that
    * matches a pattern but has no handler is logged and counted as
-   * `unknown_channel`; plain SUBSCRIBE never delivers such messages at all.
+   * `unknown_channel`, whereas plain SUBSCRIBE never delivers such messages.
    */
   patterns?: readonly string[];
 }

@@ -208,7 +208,7 @@ function assertBinaryAvailable(): void {
   }
 }
 
-/** Resolves once the server on `port` answers PING; rejects after `timeoutMs`. */
+/** Resolves once the server on `port` replies to PING; rejects after `timeoutMs`. */
 async function waitForPong(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -217,7 +217,9 @@ async function waitForPong(port: number, timeoutMs: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+  throw new Error(
+    `redis-server on port ${port} did not reply to PING within ${timeoutMs} ms; see redis.log in the server's directory`,
+  );
 }
 
 function pingOnce(port: number): Promise<boolean> {
@@ -227,8 +229,8 @@ function pingOnce(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
       socket.destroy();
-      // A server with requirepass answers NOAUTH, which still proves it is up;
-      // one that is loading its AOF answers LOADING and is not usable yet.
+      // A server with requirepass replies NOAUTH, which still proves it is up.
+      // One that is loading its AOF replies LOADING and is not usable yet.
       const reply = data.toString();
       resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });

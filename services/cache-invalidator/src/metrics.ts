@@ -28,11 +28,6 @@ export function createInvalidatorMetrics(registry: Registry) {
       labelNames: ['channel'] as const,
       buckets: latencyBucketsSeconds,
     }),
-    malformed: counter(registry, {
-      name: 'events_malformed_total',
-      help: 'Messages skipped because they were not valid JSON, did not match the schema or came on an unknown channel.',
-      labelNames: ['channel', 'reason'] as const,
-    }),
   };
 }
 

@@ -40,7 +40,7 @@ export class ClientSession {
     private readonly options: ClientSessionOptions,
   ) {}
 
-  /** Whether messages can still be written to the client. */
+  /** Returns whether messages can still be written to the client. */
   isOpen(): boolean {
     return !this.cutOff && this.socket.readyState === WebSocket.OPEN;
   }
@@ -86,7 +86,7 @@ export class ClientSession {
     }
   }
 
-  /** Whether the session cut the client off for reading too slowly. */
+  /** Returns whether the session cut the client off for reading too slowly. */
   wasCutOff(): boolean {
     return this.cutOff;
   }

@@ -24,7 +24,7 @@ export const realtimeConfigShape = {
   REALTIME_MAX_MESSAGE_BYTES: positiveInt.default(4_096),
   /** Bytes queued for a client that has not read them; past this the client is closed with 4408. */
   REALTIME_MAX_BUFFERED_BYTES: positiveInt.default(1_048_576),
-  /** Time between pings; a client that has not answered the previous ping by then is dropped. */
+  /** Time between pings; a client that has not replied to the previous ping by then is dropped. */
   REALTIME_HEARTBEAT_INTERVAL_MS: durationMsSchema.default(30_000),
 };
 

@@ -79,7 +79,7 @@ export class EventFeed {
     return this.positions.get(channel) ?? '0-0';
   }
 
-  /** Whether the read connection is up and the loop runs. */
+  /** Returns whether the read connection is up and the loop runs. */
   isLive(): boolean {
     return this.running && this.options.connection.status === 'ready' && !this.failing;
   }

@@ -21,7 +21,7 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
 }
 
-/** Time left for clients to answer the shutdown close frame before they are dropped. */
+/** Time left for clients to reply to the shutdown close frame before they are dropped. */
 const SHUTDOWN_CLOSE_MARGIN_MS = 500;
 
 /**

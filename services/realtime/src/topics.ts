@@ -82,7 +82,7 @@ export function topicsOfEvent(channel: ChannelName, payload: unknown): string[] 
   return topics;
 }
 
-/** Whether `payload`, published on `channel`, belongs to `topic`. */
+/** Returns whether `payload`, published on `channel`, belongs to `topic`. */
 export function topicMatches(topic: Topic, channel: ChannelName, payload: unknown): boolean {
   return topicsOfEvent(channel, payload).includes(topic.name);
 }

@@ -8,7 +8,7 @@ import { findFreePort } from '@backbone/redis-harness';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
 
-/** Polls `url` until it answers 200, or fails after `timeoutMs`. */
+/** Polls `url` until it responds 200, or fails after `timeoutMs`. */
 async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -101,7 +101,7 @@ export function readDockerignore(path = join(repositoryRoot, '.dockerignore')): 
 }
 
 /**
- * Whether Docker leaves `relativePath` (slash-separated, from the context
+ * Returns whether Docker leaves `relativePath` (slash-separated, from the context
  * root) out of the build context: a rule that matches the path or one of its
  * parent directories excludes it, and a later negated rule brings it back.
  */
@@ -147,7 +147,7 @@ export function copyBuildContext(
 }
 
 export interface ReplayResult {
-  /** Directory that holds the final stage's file system. */
+  /** Directory that contains the final stage's file system. */
   finalRoot: string;
   /** The final stage's working directory inside `finalRoot`. */
   appDir: string;
@@ -159,9 +159,9 @@ export interface ReplayResult {
 
 /**
  * Replays a Dockerfile without a container engine. Every stage gets its own
- * directory that stands for its root file system; WORKDIR, COPY (from the
- * context or from an earlier stage) and ENV are applied, and RUN steps of
- * every stage but the last run with `sh -c` in the working directory. The
+ * directory as its root file system. WORKDIR, COPY (from the context or from
+ * an earlier stage) and ENV are applied, and RUN steps of every stage but the
+ * last run with `sh -c` in the working directory. The
  * last stage's RUN steps set up the operating system (packages, users), so
  * they are returned instead of run; the caller checks they start no npm or
  * node step. The host's Node runs the steps, not the image's.
