@@ -158,8 +158,9 @@ describe('send-email processor', () => {
       text: 't',
     });
     const delayed = await waitFor(async () => {
-      const job = await queue.getJob(added.id!);
-      return job !== undefined && (await job.getState()) === 'delayed' ? job : undefined;
+      // Read the state before the hash: a hash read first can predate the failed attempt.
+      if ((await queue.getJobState(added.id!)) !== 'delayed') return undefined;
+      return queue.getJob(added.id!);
     });
     const failedAt = delayed.finishedOn ?? Date.now();
     smtp.rejection = undefined;
@@ -244,8 +245,9 @@ describe('send-email without an SMTP server', () => {
       text: 't',
     });
     const delayed = await waitFor(async () => {
-      const job = await queue.getJob(added.id!);
-      return job !== undefined && (await job.getState()) === 'delayed' ? job : undefined;
+      // Read the state before the hash: a hash read first can predate the failed attempt.
+      if ((await queue.getJobState(added.id!)) !== 'delayed') return undefined;
+      return queue.getJob(added.id!);
     });
     await producer.close();
 
