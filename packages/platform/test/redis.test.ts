@@ -40,6 +40,22 @@ describe('createRedisConnection', () => {
     await expect(connection.get('where')).resolves.toBe('db3');
   });
 
+  it('a producer pipelines commands of one turn', async () => {
+    const connection = await connect('producer');
+    let writes = 0;
+    const stream = (connection as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
+    const write = stream.write.bind(stream);
+    stream.write = (...args: unknown[]) => {
+      writes += 1;
+      return write(...args);
+    };
+
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, index) => connection.incrby('counter', index)));
+
+    expect(replies.at(-1)).toBe(190);
+    expect(writes).toBe(1);
+  });
+
   it('a producer fails fast while Redis is down', async () => {
     const connection = await connect('producer');
     await server.stop();
