@@ -41,11 +41,17 @@ export function requestContext(options: {
     const startedAt = process.hrtime.bigint();
     const given = request.get(REQUEST_ID_HEADER);
     const requestId = given !== undefined && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-    const logger = options.logger.child({ requestId });
-
     response.locals.requestId = requestId;
-    response.locals.logger = logger;
-    response.set(REQUEST_ID_HEADER, requestId);
+    // Most requests never log beyond the access line, so the child logger is made on first use.
+    let logger: Logger | undefined;
+    Object.defineProperty(response.locals, 'logger', {
+      get: () => {
+        logger ??= options.logger.child({ requestId });
+        return logger;
+      },
+      enumerable: true,
+    });
+    response.setHeader(REQUEST_ID_HEADER, requestId);
 
     response.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -58,7 +64,7 @@ export function requestContext(options: {
       latency.observe(labels, seconds);
       // Probes and scrapes arrive every few seconds; at info level they would drown the request log.
       const level = OPS_ROUTES.has(route) ? 'debug' : 'info';
-      logger.log(level, 'Request finished', { ...labels, durationMs: Math.round(seconds * 1000) });
+      options.logger.log(level, 'Request finished', { requestId, ...labels, durationMs: Math.round(seconds * 1000) });
     });
     next();
   };

@@ -65,9 +65,17 @@ function enqueueOptions(request: JobRequest, requestId: string): EnqueueOptions 
   return options;
 }
 
+/**
+ * Responds 202 with the job's status URL. This is the api's busiest response,
+ * so it skips Express's `send`, because an ETag and a freshness check mean
+ * nothing on a 202. Node sets Content-Length for a single `end`.
+ */
 function sendAccepted(response: Response, queue: QueueName, job: { id: string; name: string; state: string }): void {
   const url = statusUrl(queue, job.id);
-  response.status(202).location(url).json({ id: job.id, queue, name: job.name, state: job.state, statusUrl: url });
+  response.statusCode = 202;
+  response.setHeader('Location', url);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify({ id: job.id, queue, name: job.name, state: job.state, statusUrl: url }));
 }
 
 async function findJob(context: ApiContext, queue: QueueName, id: string): Promise<Job> {
