@@ -1,5 +1,6 @@
 import winston from 'winston';
 
+import { LineTransport } from './line-transport';
 import { redactEntry, redactText } from './redact';
 
 export type Logger = winston.Logger;
@@ -11,6 +12,12 @@ export interface LoggerOptions {
   format: 'json' | 'pretty';
   /** Destination of the lines; standard output when absent. Tests pass a stream to read them back. */
   stream?: NodeJS.WritableStream;
+  /**
+   * Writes lines logged close together in one write (see LineTransport).
+   * Always on for standard output; off by default for a given stream, so
+   * that tests read each line as soon as it is logged.
+   */
+  batchLines?: boolean;
 }
 
 /**
@@ -47,8 +54,8 @@ export function createLogger(options: LoggerOptions): Logger {
     options.format === 'json' ? winston.format.json() : winston.format.combine(winston.format.colorize(), prettyFormat);
 
   const transport =
-    options.stream === undefined
-      ? new winston.transports.Console()
+    options.stream === undefined || options.batchLines === true
+      ? new LineTransport(options.stream ?? process.stdout)
       : new winston.transports.Stream({ stream: options.stream });
 
   // winston runs the whole format chain before its transports drop records

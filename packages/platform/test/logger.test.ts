@@ -1,4 +1,6 @@
-import { PassThrough } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 
 import { createLogger, redact, redactText } from '@backbone/platform';
 
@@ -133,5 +135,51 @@ describe('createLogger level filter', () => {
     logger.debug('Now shown');
 
     expect(lines.join('')).toContain('Now shown');
+  });
+});
+
+describe('batched lines', () => {
+  it('writes the lines of one turn in a single write, in order', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'test', level: 'info', format: 'json', stream, batchLines: true });
+
+    logger.info('first', { jobId: '1' });
+    logger.info('second', { jobId: '2' });
+    logger.child({ module: 'job' }).info('third', { jobId: '3' });
+    expect(writes).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(writes).toHaveLength(1);
+    const messages = writes[0]!
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toEqual(['first', 'second', 'third']);
+  });
+
+  it('writes held lines when the process exits in the same turn', () => {
+    // The compiled package, as a service runs it; `npm test` builds it first.
+    const platform = join(__dirname, '..', 'dist', 'index.js');
+    const script = [
+      `const { createServiceLogger } = require(${JSON.stringify(platform)});`,
+      "const logger = createServiceLogger('test', { LOG_LEVEL: 'info', LOG_FORMAT: 'json', NODE_ENV: 'production' });",
+      "for (let i = 0; i < 3; i += 1) logger.info('line', { index: i });",
+      'process.exit(3);',
+    ].join('\n');
+
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+
+    expect(result.status).toBe(3);
+    const indexes = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { index: number }).index);
+    expect(indexes).toEqual([0, 1, 2]);
   });
 });
