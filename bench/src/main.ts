@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     command: `npm run bench${short ? ' -- --short' : ''}`,
     date: new Date().toISOString(),
     enqueue: [],
-    processing: Object.fromEntries(settings.concurrencies.map((c) => [c, { service: [], plain: [] }])),
+    processing: Object.fromEntries(settings.concurrencies.map((c) => [c, { service: [], quiet: [], plain: [] }])),
     scaling: { io: { one: [], two: [] }, cpu: { one: [], two: [] } },
     jobLatency: [],
     invalidationLatency: [],
@@ -52,14 +52,16 @@ async function main(): Promise<void> {
           connection,
           prefix: `enqueue${repetition}`,
           durationSeconds: settings.enqueueSeconds,
-          connections: settings.connections,
+          connectionLevels: settings.connectionLevels,
+          batchConnections: settings.batchConnections,
           batchSize: settings.batchSize,
+          warmupRequests: settings.warmupRequests,
         }),
       );
 
       for (const concurrency of settings.concurrencies) {
         log(`repetition ${repetition}: processing at concurrency ${concurrency}`);
-        for (const implementation of ['plain', 'service'] as const) {
+        for (const implementation of ['plain', 'service', 'quiet'] as const) {
           const rate = await drainRate({
             redisUrl: server.url(),
             connection,

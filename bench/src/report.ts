@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { MachineInfo } from './machine';
 import type { MemoryFigures } from './memory';
-import type { EnqueueFigures } from './scenarios/enqueue';
+import type { EnqueueFigures, SingleEnqueueFigures } from './scenarios/enqueue';
 import type { LatencyFigures } from './scenarios/latency';
 import type { RealtimeBenchmarkResult } from './scenarios/realtime';
 import type { SchedulerFigures } from './scenarios/scheduler';
@@ -17,8 +17,8 @@ export interface BenchResults {
   command: string;
   date: string;
   enqueue: EnqueueFigures[];
-  /** Jobs per second by concurrency, for the worker service's path and a plain BullMQ Worker. */
-  processing: Record<number, { service: number[]; plain: number[] }>;
+  /** Jobs per second by concurrency: the worker service's path, the same at `LOG_LEVEL=warn`, and a plain BullMQ Worker. */
+  processing: Record<number, { service: number[]; quiet: number[]; plain: number[] }>;
   scaling: Record<'io' | 'cpu', { one: number[]; two: number[] }>;
   jobLatency: LatencyFigures[];
   invalidationLatency: LatencyFigures[];
@@ -48,6 +48,12 @@ const text = {
     met: 'met',
     missed: (by: string) => `missed by ${by}`,
     enqueue: 'Enqueue',
+    connections: 'connections',
+    minimalEnqueue: 'Express + Queue.add',
+    bareExpress: 'bare Express',
+    plainAdd: 'plain Queue.add',
+    enqueueNote:
+      '"Express + Queue.add" is the thinnest enqueue endpoint: it parses the body and calls `Queue.add` on a default connection, with no validation, authentication, logging or metrics. "Bare Express" parses and echoes the body. "Plain Queue.add" runs in the benchmark process without HTTP, with as many concurrent callers. Each HTTP server gets warm-up requests before its measured load.',
     processing: 'Processing (no-op jobs)',
     scaling: 'Horizontal scaling (worker service)',
     latency: 'Latency at a steady rate',
@@ -58,6 +64,9 @@ const text = {
     concurrency: 'concurrency',
     service: 'worker service',
     plain: 'plain BullMQ Worker',
+    quiet: 'worker service, LOG_LEVEL=warn',
+    processingNote:
+      'The ratios divide by the plain BullMQ Worker. The worker service logs one info line per completed job; at `LOG_LEVEL=warn` it runs the same path without that line, which shows what the line costs.',
     ratio: 'ratio',
     notMeasured: 'not measured yet',
   },
@@ -74,6 +83,12 @@ const text = {
     met: 'достигнута',
     missed: (by: string) => `не достигнута, отставание ${by}`,
     enqueue: 'Постановка задач',
+    connections: 'соединений',
+    minimalEnqueue: 'Express + Queue.add',
+    bareExpress: 'чистый Express',
+    plainAdd: 'чистый Queue.add',
+    enqueueNote:
+      '«Express + Queue.add» — самая тонкая точка постановки: она разбирает тело и вызывает `Queue.add` на соединении с настройками по умолчанию, без проверки данных, аутентификации, логов и метрик. «Чистый Express» разбирает тело и возвращает его обратно. «Чистый Queue.add» работает в процессе бенчмарка без HTTP, с тем же числом параллельных вызовов. Перед замером каждый HTTP-сервер получает прогревочные запросы.',
     processing: 'Обработка (пустые задачи)',
     scaling: 'Горизонтальное масштабирование (сервис worker)',
     latency: 'Задержка при постоянной нагрузке',
@@ -84,6 +99,9 @@ const text = {
     concurrency: 'параллельность',
     service: 'сервис worker',
     plain: 'чистый BullMQ Worker',
+    quiet: 'сервис worker, LOG_LEVEL=warn',
+    processingNote:
+      'Отношения считаются к чистому BullMQ Worker. Сервис worker пишет в лог одну строку уровня info на каждую завершённую задачу; с `LOG_LEVEL=warn` он идёт тем же путём без этой строки, и разница показывает её цену.',
     ratio: 'отношение',
     notMeasured: 'пока не измерено',
   },
@@ -114,32 +132,41 @@ const below = (goal: number) => (median: number) => ({
   by: `${format(median - goal, 1)} ms`,
 });
 
+/** Collects the single-job figures of every repetition at `connections`. */
+function singleAt(enqueue: EnqueueFigures[], connections: number): SingleEnqueueFigures[] {
+  return enqueue.flatMap((run) => run.single.filter((figures) => figures.connections === connections));
+}
+
 function targets(results: BenchResults): Target[] {
   const enqueue = results.enqueue;
-  const list: Target[] = [
-    {
-      figure: { en: 'api enqueue / bare Express', ru: 'постановка через api / чистый Express' },
+  const list: Target[] = results.settings.connectionLevels.map((connections) => {
+    const runs = singleAt(enqueue, connections);
+    return {
+      figure: {
+        en: `api enqueue / bare Express, ${connections} connections`,
+        ru: `постановка через api / чистый Express, ${connections} соединений`,
+      },
       target: '≥ 0.7',
       measured: ratio(
-        enqueue.map((run) => run.apiJobsPerSecond),
-        enqueue.map((run) => run.bareExpressPerSecond),
+        runs.map((run) => run.apiPerSecond),
+        runs.map((run) => run.bareExpressPerSecond),
       ),
       digits: 2,
       unit: '',
       check: atLeast(0.7),
-    },
-    {
-      figure: { en: 'api batch / plain addBulk', ru: 'пакет через api / чистый addBulk' },
-      target: '≥ 0.7',
-      measured: ratio(
-        enqueue.map((run) => run.apiBatchJobsPerSecond),
-        enqueue.map((run) => run.plainAddBulkJobsPerSecond),
-      ),
-      digits: 2,
-      unit: '',
-      check: atLeast(0.7),
-    },
-  ];
+    };
+  });
+  list.push({
+    figure: { en: 'api batch / plain addBulk', ru: 'пакет через api / чистый addBulk' },
+    target: '≥ 0.7',
+    measured: ratio(
+      enqueue.map((run) => run.apiBatchJobsPerSecond),
+      enqueue.map((run) => run.plainAddBulkJobsPerSecond),
+    ),
+    digits: 2,
+    unit: '',
+    check: atLeast(0.7),
+  });
   for (const [concurrency, runs] of Object.entries(results.processing)) {
     list.push({
       figure: {
@@ -240,32 +267,67 @@ function render(results: BenchResults, language: Language, notes: string): strin
   );
 
   const enqueue = results.enqueue;
-  const perSecond = (pick: (run: EnqueueFigures) => number) => show(spread(enqueue.map(pick)));
+  const perSecond = (values: number[]) => show(spread(values));
   lines.push(`## ${t.enqueue}`, '');
   table(
-    [t.figure, '/s'],
     [
-      [`POST /v1/queues/{queue}/jobs, ${settings.connections} connections`, perSecond((run) => run.apiJobsPerSecond)],
-      ['bare Express echo', perSecond((run) => run.bareExpressPerSecond)],
-      [`plain Queue.add, ${settings.connections} callers`, perSecond((run) => run.plainAddPerSecond)],
+      t.connections,
+      'POST /v1/queues/{queue}/jobs, /s',
+      `${t.minimalEnqueue}, /s`,
+      `${t.bareExpress}, /s`,
+      `${t.plainAdd}, /s`,
+      `api / ${t.bareExpress}`,
+      `api / ${t.minimalEnqueue}`,
+    ],
+    settings.connectionLevels.map((connections) => {
+      const runs = singleAt(enqueue, connections);
+      const pick = (field: keyof Omit<SingleEnqueueFigures, 'connections'>) => runs.map((run) => run[field]);
+      return [
+        String(connections),
+        perSecond(pick('apiPerSecond')),
+        perSecond(pick('minimalEnqueuePerSecond')),
+        perSecond(pick('bareExpressPerSecond')),
+        perSecond(pick('plainAddPerSecond')),
+        show(ratio(pick('apiPerSecond'), pick('bareExpressPerSecond')), 2),
+        show(ratio(pick('apiPerSecond'), pick('minimalEnqueuePerSecond')), 2),
+      ];
+    }),
+  );
+  lines.push(t.enqueueNote, '');
+  table(
+    [t.figure, 'jobs/s'],
+    [
       [
-        `POST .../jobs/batch, ${settings.batchSize} jobs per request (jobs)`,
-        perSecond((run) => run.apiBatchJobsPerSecond),
+        `POST .../jobs/batch, ${settings.batchSize} jobs per request, ${settings.batchConnections} connections`,
+        perSecond(enqueue.map((run) => run.apiBatchJobsPerSecond)),
       ],
-      [`plain addBulk, ${settings.batchSize} jobs per call (jobs)`, perSecond((run) => run.plainAddBulkJobsPerSecond)],
+      [
+        `plain addBulk, ${settings.batchSize} jobs per call, ${settings.batchConnections} callers`,
+        perSecond(enqueue.map((run) => run.plainAddBulkJobsPerSecond)),
+      ],
     ],
   );
 
   lines.push(`## ${t.processing}`, '');
   table(
-    [t.concurrency, `${t.service}, jobs/s`, `${t.plain}, jobs/s`, t.ratio],
+    [
+      t.concurrency,
+      `${t.service}, jobs/s`,
+      `${t.quiet}, jobs/s`,
+      `${t.plain}, jobs/s`,
+      t.ratio,
+      `${t.ratio}, LOG_LEVEL=warn`,
+    ],
     Object.entries(results.processing).map(([concurrency, runs]) => [
       concurrency,
       show(spread(runs.service)),
+      show(spread(runs.quiet)),
       show(spread(runs.plain)),
       show(ratio(runs.service, runs.plain), 2),
+      show(ratio(runs.quiet, runs.plain), 2),
     ]),
   );
+  lines.push(t.processingNote, '');
 
   lines.push(`## ${t.scaling}`, '');
   table(

@@ -4,9 +4,13 @@ export interface BenchSettings {
   repetitions: number;
   /** Length of each enqueue load, in seconds. */
   enqueueSeconds: number;
-  /** Concurrent HTTP connections and concurrent `Queue.add` callers. */
-  connections: number;
+  /** Levels of concurrent HTTP connections, and of concurrent `Queue.add` callers, for single-job loads. */
+  connectionLevels: number[];
+  /** Concurrent connections of the batch load, and concurrent `addBulk` callers. */
+  batchConnections: number;
   batchSize: number;
+  /** Requests sent to each HTTP server before its measured load. */
+  warmupRequests: number;
   /** No-op jobs drained per processing run. */
   drainJobs: number;
   concurrencies: number[];
@@ -27,8 +31,10 @@ export function benchSettings(short: boolean): BenchSettings {
       mode: 'short',
       repetitions: 3,
       enqueueSeconds: 1,
-      connections: 10,
+      connectionLevels: [10, 50],
+      batchConnections: 5,
       batchSize: 100,
+      warmupRequests: 1_000,
       drainJobs: 1_000,
       concurrencies: [1, 10, 50],
       ioJobs: 400,
@@ -43,8 +49,10 @@ export function benchSettings(short: boolean): BenchSettings {
     mode: 'full',
     repetitions: 3,
     enqueueSeconds: 8,
-    connections: 10,
+    connectionLevels: [10, 50],
+    batchConnections: 5,
     batchSize: 100,
+    warmupRequests: 5_000,
     // At 7,000-10,000 no-op jobs/s, 10,000 jobs drain in about a second and
     // the ratio swung by 10-20 % between identical runs; 40,000 steadies it.
     drainJobs: 40_000,

@@ -13,8 +13,11 @@ const servers = join(__dirname, '..', 'servers');
 export interface DrainOptions {
   redisUrl: string;
   connection: Redis;
-  /** `service` runs the worker service's path, `plain` a bare BullMQ Worker. */
-  implementation: 'service' | 'plain';
+  /**
+   * `service` runs the worker service's path, `quiet` the same path with
+   * `LOG_LEVEL=warn` (no line per completed job), `plain` a bare BullMQ Worker.
+   */
+  implementation: 'service' | 'quiet' | 'plain';
   kind: JobKind;
   concurrency: number;
   processes: number;
@@ -42,14 +45,14 @@ export async function drainRate(options: DrainOptions): Promise<number> {
     REDIS_URL: options.redisUrl,
     BULLMQ_PREFIX: prefix,
     NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: options.implementation === 'quiet' ? 'warn' : 'info',
     LOG_FORMAT: 'json',
     OPS_PORT: '0',
     WORKER_QUEUES: QueueNames.scheduler,
     WORKER_CONCURRENCY: String(options.concurrency),
     BENCH_JOB_KIND: options.kind,
   };
-  const script = join(servers, options.implementation === 'service' ? 'bench-worker.js' : 'plain-worker.js');
+  const script = join(servers, options.implementation === 'plain' ? 'plain-worker.js' : 'bench-worker.js');
   const workers: BenchProcess[] = [];
 
   try {
