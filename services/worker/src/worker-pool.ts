@@ -98,8 +98,12 @@ export class WorkerPool {
       graceEnd + reserveMs / 2,
     );
 
+    // The abort signal asks handlers to stop. Giving up ends the attempts even for handlers that ignore it.
     for (const worker of this.workers.values()) {
       worker.cancelAllJobs('shutdown deadline');
+    }
+    for (const [, entry] of leftovers) {
+      entry.giveUp();
     }
     await settleBy(closed, deadline - reserveMs / 4);
   }

@@ -67,7 +67,7 @@ describe('worker observability', () => {
       requestId: 'req-complete',
     };
     const started = logsOf(jobId).find((record) => record.message === 'Job started');
-    const completed = logsOf(jobId).find((record) => record.message === 'Job completed');
+    const completed = await waitFor(() => logsOf(jobId).find((record) => record.message === 'Job completed'));
     expect(started).toMatchObject({ level: 'debug', ...expected });
     expect(completed).toMatchObject({ level: 'info', ...expected });
     expect(typeof completed?.durationMs).toBe('number');

@@ -156,9 +156,13 @@ describe('worker processes', () => {
     expect(state).toBe('completed');
     expect(job.processedOn! - killedAt).toBeLessThan(LOCK_DURATION_MS + STALLED_INTERVAL_MS + 1_000);
     expect(smtp.received.map((email) => email.subject)).toEqual(['survives a crash']);
-    expect(
-      second.records.filter((record) => record.jobId === added.id && record.message === 'Job completed'),
-    ).toHaveLength(1);
+    // The line is written just after the completion is sent, so it may trail the state read above.
+    const completedLines = await waitFor(() => {
+      const lines = second.records.filter((record) => record.jobId === added.id && record.message === 'Job completed');
+      return lines.length > 0 && lines;
+    });
+    await sleep(100);
+    expect(completedLines).toHaveLength(1);
   });
 
   it('processes each job once across two workers', async () => {
