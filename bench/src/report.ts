@@ -53,7 +53,7 @@ const text = {
     bareExpress: 'bare Express',
     plainAdd: 'plain Queue.add',
     enqueueNote:
-      '"Express + Queue.add" is the thinnest enqueue endpoint: it parses the body and calls `Queue.add` on a default connection, with no validation, authentication, logging or metrics. "Bare Express" parses and echoes the body. "Plain Queue.add" runs in the benchmark process without HTTP, with as many concurrent callers. Each HTTP server gets warm-up requests before its measured load.',
+      '"Express + Queue.add" is the thinnest enqueue endpoint: it parses the body and calls `Queue.add` on a default connection, with no validation, authentication, logging or metrics. "Bare Express" parses and echoes the body. "Plain Queue.add" runs in the benchmark process without HTTP, with as many concurrent callers. In the full mode each HTTP server gets warm-up requests before its measured load.',
     processing: 'Processing (no-op jobs)',
     scaling: 'Horizontal scaling (worker service)',
     latency: 'Latency at a steady rate',
@@ -88,7 +88,7 @@ const text = {
     bareExpress: 'чистый Express',
     plainAdd: 'чистый Queue.add',
     enqueueNote:
-      '«Express + Queue.add» — самая тонкая точка постановки: она разбирает тело и вызывает `Queue.add` на соединении с настройками по умолчанию, без проверки данных, аутентификации, логов и метрик. «Чистый Express» разбирает тело и возвращает его обратно. «Чистый Queue.add» работает в процессе бенчмарка без HTTP, с тем же числом параллельных вызовов. Перед замером каждый HTTP-сервер получает прогревочные запросы.',
+      '«Express + Queue.add» — самая тонкая точка постановки: она разбирает тело и вызывает `Queue.add` на соединении с настройками по умолчанию, без проверки данных, аутентификации, логов и метрик. «Чистый Express» разбирает тело и возвращает его обратно. «Чистый Queue.add» работает в процессе бенчмарка без HTTP, с тем же числом параллельных вызовов. В полном режиме перед замером каждый HTTP-сервер получает прогревочные запросы.',
     processing: 'Обработка (пустые задачи)',
     scaling: 'Горизонтальное масштабирование (сервис worker)',
     latency: 'Задержка при постоянной нагрузке',

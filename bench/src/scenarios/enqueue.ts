@@ -49,7 +49,7 @@ export interface EnqueueOptions {
   connectionLevels: number[];
   batchConnections: number;
   batchSize: number;
-  /** Requests sent to each HTTP server before its measured load, so that it runs compiled code. */
+  /** Requests sent to each HTTP server before its measured load, so that it runs compiled code; 0 skips the warm-up. */
   warmupRequests: number;
 }
 
@@ -88,7 +88,9 @@ async function autocannonRun(
 /** Warms the server up, then loads it for the set duration; returns successful requests per second. */
 async function load(url: string, body: string, options: LoadOptions): Promise<number> {
   const connections = options.connections;
-  await autocannonRun(url, body, { connections, amount: options.warmupRequests, headers: options.headers });
+  if (options.warmupRequests > 0) {
+    await autocannonRun(url, body, { connections, amount: options.warmupRequests, headers: options.headers });
+  }
   const result = await autocannonRun(url, body, {
     connections,
     durationSeconds: options.durationSeconds,
