@@ -8,10 +8,17 @@ import { findFreePort } from '@backbone/redis-harness';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
 
-/** Polls `url` until it responds 200, or fails after `timeoutMs`. */
-async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls `url` until it responds 200. Fails after `timeoutMs`, or at once when
+ * the stack has exited, with the stack's output in the message.
+ */
+async function waitForOk(
+  url: string,
+  stack: { text: () => string; hasExited: () => boolean },
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !stack.hasExited()) {
     try {
       if ((await fetch(url)).status === 200) {
         return;
@@ -21,10 +28,35 @@ async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+  const reason = stack.hasExited() ? 'the stack exited first' : `no 200 within ${timeoutMs} ms`;
+  throw new Error(`${url}: ${reason}. Output of the stack:\n${stack.text().slice(-4_000)}`);
 }
 
-function collect(child: ChildProcessWithoutNullStreams): { text: () => string; exited: Promise<number | null> } {
+/** Returns whether a server can listen on `port` of the loopback interface now. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Finds `count` consecutive free ports, for settings that take a base port. */
+async function findFreePortRun(count: number): Promise<number> {
+  for (;;) {
+    const base = 40_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, offset) => isPortFree(base + offset)));
+    if (free.every(Boolean)) {
+      return base;
+    }
+  }
+}
+
+function collect(child: ChildProcessWithoutNullStreams): {
+  text: () => string;
+  hasExited: () => boolean;
+  exited: Promise<number | null>;
+} {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -32,8 +64,14 @@ function collect(child: ChildProcessWithoutNullStreams): { text: () => string; e
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { text: () => output, exited };
+  let hasExited = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      hasExited = true;
+      resolve(code);
+    }),
+  );
+  return { text: () => output, hasExited: () => hasExited, exited };
 }
 
 /*
@@ -59,8 +97,8 @@ describe('local stack (npm start)', () => {
       API_PORT: await findFreePort(),
       REALTIME_PORT: await findFreePort(),
     };
-    // Three consecutive ops ports; a random high base keeps clashes unlikely.
-    const opsBase = 40_000 + Math.floor(Math.random() * 20_000);
+    // The worker, scheduler and cache-invalidator take three consecutive ops ports.
+    const opsBase = await findFreePortRun(3);
     const env = {
       PATH: process.env.PATH ?? '',
       LOCAL_DATA_DIR: dataDir,
@@ -69,15 +107,16 @@ describe('local stack (npm start)', () => {
       ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
     };
     const child = spawn(process.execPath, [entry], { env });
-    const { text, exited } = collect(child);
+    const stack = collect(child);
+    const { text, exited } = stack;
 
     try {
-      await waitForOk(`http://127.0.0.1:${ports.API_PORT}/readyz`);
-      await waitForOk(`http://127.0.0.1:${ports.REALTIME_PORT}/readyz`);
+      await waitForOk(`http://127.0.0.1:${ports.API_PORT}/readyz`, stack);
+      await waitForOk(`http://127.0.0.1:${ports.REALTIME_PORT}/readyz`, stack);
       for (let offset = 0; offset < 3; offset += 1) {
-        await waitForOk(`http://127.0.0.1:${opsBase + offset}/readyz`);
+        await waitForOk(`http://127.0.0.1:${opsBase + offset}/readyz`, stack);
       }
-      await waitForOk(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/messages.json`);
+      await waitForOk(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/messages.json`, stack);
 
       const queues = await fetch(`http://127.0.0.1:${ports.API_PORT}/v1/queues`, {
         headers: { authorization: 'Bearer dev-api-key-0123456789' },
