@@ -23,6 +23,7 @@ function flushPending(): void {
  * reply, and every write to standard output is a system call. Lines still
  * held at exit are written by an `exit` handler. Node writes standard output
  * synchronously to files, and to pipes on Linux, so those lines are not lost.
+ * NOTE: a SIGKILL runs no handler, so it loses the lines of the current tick.
  */
 export class LineTransport extends TransportStream {
   private lines: string[] = [];
