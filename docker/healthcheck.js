@@ -2,7 +2,7 @@
  * Container health check: GET /healthz on this container's service and exit
  * 0 on a 2xx response, 1 otherwise. Usage: `node docker/healthcheck.js [port]`.
  * Without a port it reads the service from PID 1's command line (tini runs
- * `node services/<name>/dist/main.js`): the api answers on API_PORT, the
+ * `node services/<name>/dist/main.js`): the api listens on API_PORT, the
  * realtime gateway on REALTIME_PORT, every other service on OPS_PORT. Plain CommonJS with no dependencies, because it
  * runs inside the production image.
  */

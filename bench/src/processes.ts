@@ -10,11 +10,11 @@ export interface BenchProcess {
 }
 
 /**
- * Starts `node script` with `env` and resolves once it is ready: when
- * `ready` is `'ipc'`, once the child sends `{ ready: true }`; otherwise once
- * `ready()` resolves true, polled every 50 ms. Rejects after `timeoutMs`. Standard output goes to
- * /dev/null: services log a line per job, and reading those lines back would
- * cost the benchmark process CPU that the services then lack.
+ * Starts `node script` with `env` and resolves once it is ready. With
+ * `ready` set to `'ipc'` that is when the child sends `{ ready: true }`,
+ * otherwise when `ready()` resolves true, polled every 50 ms. Rejects after
+ * `timeoutMs`. Standard output goes to /dev/null, because services log a
+ * line per job and reading those lines back would take CPU from them.
  */
 export async function startNode(
   script: string,

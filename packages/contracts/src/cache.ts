@@ -23,7 +23,7 @@ export type CacheNamespace = (typeof CacheNamespaces)[keyof typeof CacheNamespac
 
 export const cacheNamespaces = Object.values(CacheNamespaces);
 
-/** Id of the tournament list that holds every tournament whatever its status. */
+/** Id of the tournament list that contains every tournament whatever its status. */
 export const allTournamentsListId = 'all';
 
 /** Redis key of the generation counter of `namespace`. A missing key reads as generation 0. */

@@ -27,7 +27,7 @@ export interface QueueWorkerSettings {
   stalledIntervalMs: number;
   /** How many times a job may stall before it is failed instead of retried. */
   maxStalledCount: number;
-  /** Longest time one job of this queue is expected to run; sizes shutdown timeouts. */
+  /** Maximum time one job of this queue is expected to run, used to size shutdown timeouts. */
   maxJobDurationMs: number;
 }
 

@@ -12,8 +12,8 @@ return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
 `;
 
 /**
- * Deletes entries under their namespace's current generation. ARGV holds
- * pairs of (namespace, id); KEYS the generation key of each pair. Returns
+ * Deletes entries under their namespace's current generation. ARGV contains
+ * pairs of (namespace, id), and KEYS the generation key of each pair. Returns
  * how many entries existed and were unlinked.
  */
 const INVALIDATE_SCRIPT = `

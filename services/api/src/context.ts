@@ -26,7 +26,11 @@ export function requestIdOf(response: Response): string {
   return response.locals.requestId as string;
 }
 
-/** Child logger that carries this request's id. */
+/**
+ * Returns the child logger that carries this request's id. Most requests log
+ * only the access line, so the child is created on first use.
+ */
 export function loggerOf(response: Response): Logger {
+  response.locals.logger ??= (response.locals.rootLogger as Logger).child({ requestId: requestIdOf(response) });
   return response.locals.logger as Logger;
 }

@@ -77,7 +77,7 @@ export async function startTestApi(server: RedisTestServer, env: Record<string, 
 /**
  * Every key in the test's own Redis, sorted; equal snapshots before and after
  * prove nothing was written. BullMQ queue objects write their queue's `meta`
- * hash when they connect, which says nothing about jobs, so it is left out.
+ * hash when they connect, which is unrelated to jobs, so it is left out.
  */
 export async function keySnapshot(redis: Redis): Promise<string[]> {
   return (await redis.keys('*')).filter((key) => !key.endsWith(':meta')).sort();

@@ -11,7 +11,7 @@ export interface Subscription {
   pending: OutgoingMessage[];
 }
 
-/** A message as text, or as the UTF-8 bytes of one that goes to many clients and is encoded only once. */
+/** Message as text, or as UTF-8 bytes when it goes to many clients and is encoded once for all of them. */
 export type OutgoingMessage = string | Buffer;
 
 export interface ClientSessionOptions {

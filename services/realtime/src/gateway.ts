@@ -114,7 +114,7 @@ export class Gateway {
 
   /**
    * Checks the token and the connection limit after the handshake rather
-   * than before, because a browser sees a close code and reason but never the
+   * than before, because a browser receives a close code and reason but never the
    * HTTP status of a rejected upgrade.
    */
   private accept(ws: WebSocket, request: IncomingMessage, url: URL): void {

@@ -98,7 +98,7 @@ export class WorkerPool {
       graceEnd + reserveMs / 2,
     );
 
-    // The abort signal asks handlers to stop. Giving up ends the attempts even for handlers that ignore it.
+    // The abort signal requests that handlers stop. Giving up ends the attempts even for handlers that ignore it.
     for (const worker of this.workers.values()) {
       worker.cancelAllJobs('shutdown deadline');
     }

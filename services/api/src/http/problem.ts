@@ -1,8 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 
-import { AppError, type Logger, UnavailableError, ValidationError, type ValidationIssue } from '@backbone/platform';
+import { AppError, UnavailableError, ValidationError, type ValidationIssue } from '@backbone/platform';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 
+import { loggerOf } from '../context';
 import { isRedisUnavailable } from './redis-unavailable';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -89,8 +90,8 @@ const bodyParserErrors: Record<string, { status: number; code: string; message: 
 };
 
 /**
- * The api's only error middleware. Known errors keep their status and code;
- * Redis connection failures become 503 with `Retry-After`. Anything else is
+ * Creates the api's only error middleware. Known errors keep their status and
+ * code, and Redis connection failures become 503 with `Retry-After`. Anything else is
  * logged and sent as a 500 without internals.
  */
 export function problemMiddleware(options: { isRedisReady: () => boolean }): ErrorRequestHandler {
@@ -99,7 +100,7 @@ export function problemMiddleware(options: { isRedisReady: () => boolean }): Err
       next(error);
       return;
     }
-    const logger: Logger = response.locals.logger;
+    const logger = loggerOf(response);
 
     if (error instanceof ValidationError) {
       sendProblem(response, request, error);

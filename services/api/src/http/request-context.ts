@@ -15,9 +15,9 @@ const OPS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Gives every request an id (the client's `X-Request-Id` when it is valid,
- * else a new UUID), echoes it, puts a child logger carrying it in
- * `response.locals.logger`, and records count and latency by route pattern
- * and status when the response finishes.
+ * else a new UUID) and echoes it. Handlers get a logger carrying the id from
+ * `loggerOf`. Records count and latency by route pattern and status, and an
+ * access-log line, when the response finishes.
  */
 export function requestContext(options: {
   logger: Logger;
@@ -39,18 +39,11 @@ export function requestContext(options: {
 
   return (request, response, next) => {
     const startedAt = process.hrtime.bigint();
-    const given = request.get(REQUEST_ID_HEADER);
-    const requestId = given !== undefined && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    const clientRequestId = request.get(REQUEST_ID_HEADER);
+    const requestId =
+      clientRequestId !== undefined && REQUEST_ID_PATTERN.test(clientRequestId) ? clientRequestId : randomUUID();
     response.locals.requestId = requestId;
-    // Most requests never log beyond the access line, so the child logger is made on first use.
-    let logger: Logger | undefined;
-    Object.defineProperty(response.locals, 'logger', {
-      get: () => {
-        logger ??= options.logger.child({ requestId });
-        return logger;
-      },
-      enumerable: true,
-    });
+    response.locals.rootLogger = options.logger;
     response.setHeader(REQUEST_ID_HEADER, requestId);
 
     response.on('finish', () => {

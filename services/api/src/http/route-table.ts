@@ -60,8 +60,8 @@ export class RouteTable {
 
   /*
    * NOTE: the deadline only stops the wait. A command already sent to a
-   * stalled Redis may still run when Redis resumes, so a client told 503
-   * can find its job added after all; an Idempotency-Key makes its retry safe.
+   * stalled Redis may still run when Redis resumes, so a client that got 503
+   * can find its job added after all. An Idempotency-Key makes its retry safe.
    */
   private withDeadline(handler: RouteHandler): RequestHandler {
     const timeoutMs = this.handlerTimeoutMs;

@@ -84,7 +84,7 @@ export class TestSmtpServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** Accepts everything again and forgets what was received. */
+  /** Accepts everything again and clears the received messages. */
   reset(): void {
     this.received.length = 0;
     this.rejection = undefined;

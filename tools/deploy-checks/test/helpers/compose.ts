@@ -61,7 +61,7 @@ export function referencedVariables(text: string): string[] {
   return [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1]!);
 }
 
-/** A service's environment with every interpolation resolved against `variables`. */
+/** Returns a service's environment with every interpolation resolved against `variables`. */
 export function resolvedEnvironment(
   service: ComposeService,
   variables: Record<string, string | undefined> = {},

@@ -163,7 +163,7 @@ export interface ReplayResult {
  * an earlier stage) and ENV are applied, and RUN steps of every stage but the
  * last run with `sh -c` in the working directory. The
  * last stage's RUN steps set up the operating system (packages, users), so
- * they are returned instead of run; the caller checks they start no npm or
+ * they are returned instead of run. The caller checks they start no npm or
  * node step. The host's Node runs the steps, not the image's.
  */
 export function replayDockerfile(stages: DockerStage[], contextRoot: string, workDir: string): ReplayResult {

@@ -28,7 +28,7 @@ export function listOverlays(): string[] {
  * Renders an overlay with `kubectl kustomize`. The overlay is rendered from a
  * copy of k8s/ in which every secret file that exists only as its
  * `.example` is filled from that example, as a deployment job would fill it
- * from a secret store; the repository itself never holds real secrets.
+ * from a secret store. The repository itself contains no real secrets.
  */
 export function renderOverlay(overlay: string): KubeObject[] {
   const workDir = mkdtempSync(join(tmpdir(), 'kustomize-'));
